@@ -1,0 +1,50 @@
+using Carter;
+using Gatehouse.Accounts;
+using Gatehouse.Kernel;
+using Scalar.AspNetCore;
+
+// The host only composes: every module, route table and scheduled job is listed here.
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddKernel();
+builder.AddAccounts();
+
+builder.Services.AddCarter(configurator: c => c
+    .WithModule<AccountsRoutes>());
+
+builder.Services.AddRazorPages(o =>
+{
+    o.Conventions.AuthorizeFolder("/Admin", Auth.Admin);
+    o.Conventions.AllowAnonymousToPage("/Admin/Login");
+});
+builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
+{
+    document.Info.Title = "Gatehouse API";
+    document.Info.Description = "InPlayer-compatible paywall API: accounts, access, vouchers, payments, reports, webhooks.";
+    return Task.CompletedTask;
+}));
+
+var app = builder.Build();
+
+Migrations.Run(Database.ConnectionString(app.Configuration), typeof(Program).Assembly, app.Logger);
+
+app.UseApiErrors();
+app.UseRouting();
+app.UseRateLimiter();
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapStaticAssets();
+app.MapCarter();
+app.MapRazorPages();
+app.MapOpenApi();
+app.MapScalarApiReference(o => o.WithTitle("Gatehouse API"));
+app.MapGet("/health", Health.Check).ExcludeFromDescription();
+
+if (app.Configuration.GetValue<bool>("Gatehouse:SeedDemo"))
+    app.Lifetime.ApplicationStarted.Register(() =>
+        Console.WriteLine(DemoSeed.Run(app.Services, typeof(Program).Assembly, app.Urls.First()).GetAwaiter().GetResult()));
+
+app.Run();
+
+public partial class Program;

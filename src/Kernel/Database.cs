@@ -1,0 +1,51 @@
+using System.Data;
+using Dapper;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace Gatehouse.Kernel;
+
+public static class Database
+{
+    /// <summary>The connection string: GATEHOUSE_DB, or ConnectionStrings:Gatehouse.</summary>
+    public static string ConnectionString(Microsoft.Extensions.Configuration.IConfiguration configuration) =>
+        configuration["GATEHOUSE_DB"] is { Length: > 0 } fromEnv ? fromEnv
+        : configuration.GetConnectionString("Gatehouse")
+          ?? throw new InvalidOperationException("Set GATEHOUSE_DB (or ConnectionStrings:Gatehouse) to a PostgreSQL connection string.");
+
+    public static IServiceCollection AddDatabase(this IServiceCollection services, string connectionString)
+    {
+        ConfigureDapper();
+        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+        return services;
+    }
+
+    private static int _configured;
+
+    /// <summary>snake_case columns map to PascalCase members; times are UTC DateTimeOffsets.</summary>
+    public static void ConfigureDapper()
+    {
+        if (Interlocked.Exchange(ref _configured, 1) == 1) return;
+        DefaultTypeMap.MatchNamesWithUnderscores = true;
+        SqlMapper.RemoveTypeMap(typeof(DateTimeOffset));
+        SqlMapper.RemoveTypeMap(typeof(DateTimeOffset?));
+        SqlMapper.AddTypeHandler(new UtcDateTimeOffsetHandler());
+    }
+
+    private sealed class UtcDateTimeOffsetHandler : SqlMapper.TypeHandler<DateTimeOffset>
+    {
+        public override void SetValue(IDbDataParameter parameter, DateTimeOffset value)
+        {
+            parameter.Value = value.UtcDateTime;
+            if (parameter is NpgsqlParameter p) p.NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz;
+        }
+
+        public override DateTimeOffset Parse(object value) => value switch
+        {
+            DateTime dt => new DateTimeOffset(DateTime.SpecifyKind(dt, DateTimeKind.Utc)),
+            DateTimeOffset dto => dto.ToUniversalTime(),
+            _ => throw new DataException($"Cannot read {value.GetType()} as a time"),
+        };
+    }
+}

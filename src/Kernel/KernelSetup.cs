@@ -1,0 +1,18 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gatehouse.Kernel;
+
+public static class KernelSetup
+{
+    /// <summary>The database, JSON conventions, the clock and rate limits every module relies on.</summary>
+    public static WebApplicationBuilder AddKernel(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddDatabase(Database.ConnectionString(builder.Configuration));
+        builder.Services.Configure<JsonOptions>(o => Json.Configure(o.SerializerOptions));
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddRateLimits(builder.Configuration);
+        return builder;
+    }
+}

@@ -1,0 +1,177 @@
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
+
+namespace Gatehouse.Kernel;
+
+/// <summary>
+/// A request body read the same way whatever it was sent as: form-urlencoded with bracket keys
+/// (<c>metadata[k]=v</c>, <c>rules[0][type]=assets</c>), multipart, or JSON. Bind it as an endpoint
+/// parameter and read it with <see cref="As{T}"/>; <see cref="Has"/> tells "absent" from "blank" for patches.
+/// </summary>
+public sealed class RequestBody
+{
+    private const int MaxDepth = 8;
+    private const long MaxJsonBytes = 1024 * 1024;
+
+    public JsonObject Fields { get; }
+    public IFormFileCollection Files { get; }
+
+    private RequestBody(JsonObject fields, IFormFileCollection? files)
+    {
+        Fields = fields;
+        Files = files ?? new FormFileCollection();
+    }
+
+    public bool Has(string field) => Fields.ContainsKey(field);
+
+    public T As<T>()
+    {
+        try
+        {
+            return Fields.Deserialize<T>(Json.Options) ?? throw ApiException.BadRequest("A request body is required");
+        }
+        catch (JsonException e)
+        {
+            throw ApiException.Invalid(FieldName(e.Path), Describe(e, typeof(T)));
+        }
+        catch (Exception e) when (e is FormatException or InvalidOperationException or OverflowException)
+        {
+            throw ApiException.BadRequest("Malformed request");
+        }
+    }
+
+    public static async ValueTask<RequestBody> BindAsync(HttpContext context, ParameterInfo parameter) =>
+        await ReadAsync(context.Request);
+
+    public static async Task<RequestBody> ReadAsync(HttpRequest request)
+    {
+        if (request.ContentLength == 0 || (request.ContentLength is null && !request.Headers.ContainsKey("Transfer-Encoding")))
+            return new RequestBody(new JsonObject(), null);
+
+        var contentType = request.ContentType ?? "";
+        if (request.HasFormContentType)
+        {
+            var form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
+            return new RequestBody(FromPairs(form), form.Files);
+        }
+
+        if (contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase)
+            || contentType.Contains("+json", StringComparison.OrdinalIgnoreCase))
+        {
+            if (request.ContentLength > MaxJsonBytes) throw new ApiException(413, "Request body too large");
+            JsonNode? node;
+            try
+            {
+                node = await JsonNode.ParseAsync(request.Body, documentOptions: new JsonDocumentOptions { MaxDepth = 32 },
+                    cancellationToken: request.HttpContext.RequestAborted);
+            }
+            catch (JsonException)
+            {
+                throw ApiException.BadRequest("Malformed JSON body");
+            }
+            return node switch
+            {
+                JsonObject obj => new RequestBody(obj, null),
+                null => new RequestBody(new JsonObject(), null),
+                _ => throw ApiException.BadRequest("The JSON body must be an object"),
+            };
+        }
+
+        throw new ApiException(415, "Unsupported media type: send application/x-www-form-urlencoded, multipart/form-data or application/json");
+    }
+
+    /// <summary>Builds a JSON tree from bracket keys. Blank values count as not given.</summary>
+    public static JsonObject FromPairs(IEnumerable<KeyValuePair<string, StringValues>> pairs)
+    {
+        var root = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var (key, values) in pairs)
+        {
+            var path = ParseKey(key);
+            foreach (var value in values.Count == 0 ? [""] : values.ToArray()) Insert(root, path, 0, value ?? "", key);
+        }
+        return (JsonObject)ToNode(root, topLevel: true)!;
+    }
+
+    private static List<string> ParseKey(string key)
+    {
+        var open = key.IndexOf('[');
+        if (open < 0) return [key];
+        if (open == 0) throw ApiException.Invalid(key, "is not a valid field name");
+        var path = new List<string> { key[..open] };
+        var i = open;
+        while (i < key.Length)
+        {
+            if (key[i] != '[') throw ApiException.Invalid(key, "is not a valid field name");
+            var close = key.IndexOf(']', i);
+            if (close < 0) throw ApiException.Invalid(key, "is not a valid field name");
+            path.Add(key[(i + 1)..close]);
+            i = close + 1;
+        }
+        if (path.Count > MaxDepth) throw ApiException.Invalid(path[0], "is nested too deeply");
+        return path;
+    }
+
+    private static void Insert(Dictionary<string, object?> node, List<string> path, int index, string value, string key)
+    {
+        var segment = path[index];
+        if (segment.Length == 0) segment = node.Count.ToString(); // key[] appends
+        if (index == path.Count - 1)
+        {
+            node[segment] = value; // a repeated scalar key: the last value wins
+            return;
+        }
+        if (!node.TryGetValue(segment, out var child) || child is not Dictionary<string, object?> childNode)
+        {
+            if (child is string) throw ApiException.Invalid(key, "conflicts with another field of the same name");
+            childNode = new Dictionary<string, object?>(StringComparer.Ordinal);
+            node[segment] = childNode;
+        }
+        Insert(childNode, path, index + 1, value, key);
+    }
+
+    private static JsonNode? ToNode(object? value, bool topLevel = false)
+    {
+        if (value is string s) return s.Length == 0 ? null : JsonValue.Create(s);
+        var node = (Dictionary<string, object?>)value!;
+        if (!topLevel && node.Count > 0 && node.Keys.All(k => k.Length <= 9 && k.All(char.IsAsciiDigit)))
+        {
+            var array = new JsonArray();
+            foreach (var (_, item) in node.OrderBy(p => int.Parse(p.Key))) array.Add(ToNode(item));
+            return array;
+        }
+        var obj = new JsonObject();
+        foreach (var (k, item) in node) obj[k] = ToNode(item);
+        return obj;
+    }
+
+    private static string FieldName(string? jsonPath)
+    {
+        if (string.IsNullOrEmpty(jsonPath) || jsonPath == "$") return "body";
+        var sb = new StringBuilder();
+        var parts = jsonPath.TrimStart('$').Split('.', StringSplitOptions.RemoveEmptyEntries);
+        for (var i = 0; i < parts.Length; i++)
+        {
+            var part = parts[i].Replace("['", "[").Replace("']", "]");
+            sb.Append(i == 0 ? part : $"[{part.Replace("[", "][").TrimEnd(']')}]");
+        }
+        return sb.ToString();
+    }
+
+    private static string Describe(JsonException e, Type target)
+    {
+        if (e.InnerException is null && e.Message is { Length: < 80 } own && !own.Contains("could not be converted")) return own;
+        var message = e.Message;
+        if (message.Contains("Int32") || message.Contains("Int64") || message.Contains("Int16")) return "must be a whole number";
+        if (message.Contains("Decimal") || message.Contains("Double")) return "must be a number";
+        if (message.Contains("Boolean")) return "must be a boolean";
+        if (message.Contains("DateTime")) return "must be a date (ISO 8601)";
+        if (message.Contains("String")) return "must be text";
+        if (message.Contains("Dictionary") || message.Contains("Object")) return "must be a set of key-value pairs";
+        if (message.Contains("List") || message.Contains("[]")) return "must be a list";
+        return "is not valid";
+    }
+}
