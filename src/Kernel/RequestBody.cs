@@ -161,17 +161,42 @@ public sealed class RequestBody
         return sb.ToString();
     }
 
+    /// <summary>Says what the field should have been, from the type of the member it binds to.</summary>
     private static string Describe(JsonException e, Type target)
     {
-        if (e.InnerException is null && e.Message is { Length: < 80 } own && !own.Contains("could not be converted")) return own;
-        var message = e.Message;
-        if (message.Contains("Int32") || message.Contains("Int64") || message.Contains("Int16")) return "must be a whole number";
-        if (message.Contains("Decimal") || message.Contains("Double")) return "must be a number";
-        if (message.Contains("Boolean")) return "must be a boolean";
-        if (message.Contains("DateTime")) return "must be a date (ISO 8601)";
-        if (message.Contains("String")) return "must be text";
-        if (message.Contains("Dictionary") || message.Contains("Object")) return "must be a set of key-value pairs";
-        if (message.Contains("List") || message.Contains("[]")) return "must be a list";
-        return "is not valid";
+        if (e.InnerException is null && e.Message.StartsWith("must ", StringComparison.Ordinal)) return e.Message;
+        var type = MemberType(target, e.Path);
+        type = Nullable.GetUnderlyingType(type ?? typeof(object)) ?? type;
+        return type switch
+        {
+            _ when type == typeof(int) || type == typeof(long) || type == typeof(short) => "must be a whole number",
+            _ when type == typeof(decimal) || type == typeof(double) || type == typeof(float) => "must be a number",
+            _ when type == typeof(bool) => "must be a boolean",
+            _ when type == typeof(DateTimeOffset) || type == typeof(DateTime) => "must be a date (ISO 8601)",
+            _ when type == typeof(Guid) => "must be a uuid",
+            _ when type == typeof(string) => "must be text",
+            _ when type is not null && type.IsAssignableTo(typeof(System.Collections.IDictionary)) => "must be a set of key-value pairs",
+            _ when type is not null && type != typeof(string) && type.IsAssignableTo(typeof(System.Collections.IEnumerable)) => "must be a list",
+            _ => "is not valid",
+        };
+    }
+
+    private static Type? MemberType(Type type, string? jsonPath)
+    {
+        if (string.IsNullOrEmpty(jsonPath)) return null;
+        Type? current = type;
+        foreach (var raw in jsonPath.TrimStart('$').Split('.', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var segment = raw.Split('[')[0];
+            if (current is null) return null;
+            if (current.IsGenericType && current.GetGenericTypeDefinition() == typeof(Dictionary<,>))
+                current = current.GetGenericArguments()[1];
+            else
+                current = current.GetProperties().FirstOrDefault(p =>
+                    JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Name) == segment)?.PropertyType;
+            if (raw.Contains('[') && current is not null)
+                current = current.IsArray ? current.GetElementType() : current.GetGenericArguments().LastOrDefault();
+        }
+        return current;
     }
 }

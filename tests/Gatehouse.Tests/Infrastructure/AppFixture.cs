@@ -1,0 +1,46 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using Npgsql;
+
+namespace Gatehouse.Tests.Infrastructure;
+
+/// <summary>The app in memory (Alba) on its own fresh database, with a clock the tests move.</summary>
+public class AppFixture : IAsyncLifetime
+{
+    public IAlbaHost Host { get; private set; } = null!;
+    public FakeTimeProvider Clock { get; } = new(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
+    public string ConnectionString { get; private set; } = "";
+    public NpgsqlDataSource Db => Host.Services.GetRequiredService<NpgsqlDataSource>();
+
+    /// <summary>Settings a fixture subclass changes (rate limits, for example).</summary>
+    protected virtual IDictionary<string, string?> Settings => new Dictionary<string, string?>();
+
+    public async Task InitializeAsync()
+    {
+        ConnectionString = await TestDatabase.CreateAsync();
+        Host = await AlbaHost.For<Program>(builder => Configure(builder, ConnectionString, Clock, Settings));
+    }
+
+    internal static void Configure(IWebHostBuilder builder, string connectionString, TimeProvider clock,
+        IDictionary<string, string?> settings)
+    {
+        builder.UseSetting("GATEHOUSE_DB", connectionString);
+        builder.UseSetting("RateLimits:SignInPerMinute", "0");
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        foreach (var (key, value) in settings) builder.UseSetting(key, value);
+        builder.ConfigureTestServices(services =>
+        {
+            services.AddSingleton(clock);
+            services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Host.DisposeAsync();
+        await TestDatabase.DropAsync(ConnectionString);
+    }
+}
