@@ -14,6 +14,7 @@ public sealed record TestConsumer(long Id, string Email, string Password, string
 public static class Given
 {
     public const string Password = "correct-horse-1";
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, int> ConsumerCounters = new();
 
     public static async Task<TestMerchant> Merchant(NpgsqlDataSource db, string name = "Test Media")
     {
@@ -48,7 +49,8 @@ public static class Given
 
     public static async Task<TestConsumer> Consumer(IAlbaHost host, TestMerchant merchant, string? email = null)
     {
-        email ??= $"viewer-{Guid.NewGuid():N}@mail.test";
+        // Numbered per merchant, so snapshots that show the email are stable.
+        email ??= $"viewer{ConsumerCounters.AddOrUpdate(merchant.Uuid, 1, (_, n) => n + 1)}@mail.test";
         var result = await host.Scenario(x =>
         {
             x.Post.FormData(new Dictionary<string, string>
