@@ -13,6 +13,7 @@ public static class KernelSetup
         builder.Services.Configure<JsonOptions>(o => Json.Configure(o.SerializerOptions));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddRateLimits(builder.Configuration);
+        builder.Services.AddSharedDataProtection();
         return builder;
     }
 }

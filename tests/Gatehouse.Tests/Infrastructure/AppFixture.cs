@@ -18,14 +18,19 @@ public class AppFixture : IAsyncLifetime
     /// <summary>Settings a fixture subclass changes (rate limits, for example).</summary>
     protected virtual IDictionary<string, string?> Settings => new Dictionary<string, string?>();
 
+    /// <summary>Services a fixture subclass adds or replaces.</summary>
+    protected virtual void ConfigureServices(IServiceCollection services)
+    {
+    }
+
     public async Task InitializeAsync()
     {
         ConnectionString = await TestDatabase.CreateAsync();
-        Host = await AlbaHost.For<Program>(builder => Configure(builder, ConnectionString, Clock, Settings));
+        Host = await AlbaHost.For<Program>(builder => Configure(builder, ConnectionString, Clock, Settings, ConfigureServices));
     }
 
     internal static void Configure(IWebHostBuilder builder, string connectionString, TimeProvider clock,
-        IDictionary<string, string?> settings)
+        IDictionary<string, string?> settings, Action<IServiceCollection>? configureServices = null)
     {
         builder.UseSetting("GATEHOUSE_DB", connectionString);
         builder.UseSetting("RateLimits:SignInPerMinute", "0");
@@ -35,6 +40,7 @@ public class AppFixture : IAsyncLifetime
         {
             services.AddSingleton(clock);
             services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
+            configureServices?.Invoke(services);
         });
     }
 
