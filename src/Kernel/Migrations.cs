@@ -70,7 +70,7 @@ public static class Migrations
             admin.Execute($"create database \"{database.Replace("\"", "\"\"")}\"");
             logger.LogInformation("Created database {Database}", database);
         }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DuplicateDatabase)
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DuplicateDatabase or PostgresErrorCodes.UniqueViolation)
         {
             // Another instance created it first.
         }

@@ -1,0 +1,75 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Gatehouse.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
+
+namespace Gatehouse.Tests.Kernel;
+
+/// <summary>What the host serves besides the modules: health, the OpenAPI document and Scalar, and instances sharing state.</summary>
+public sealed class HostTests(AppFixture app) : IClassFixture<AppFixture>
+{
+    [Fact]
+    public async Task Health_answers_when_the_database_does()
+    {
+        var result = await app.Host.Scenario(x => x.Get.Url("/health"));
+        await result.MatchSnapshot();
+    }
+
+    [Fact]
+    public async Task The_openapi_document_lists_the_account_routes()
+    {
+        var result = await app.Host.Scenario(x => x.Get.Url("/openapi/v1.json"));
+        var paths = JsonDocument.Parse(await result.ReadAsTextAsync()).RootElement.GetProperty("paths");
+        foreach (var path in new[] { "/accounts", "/accounts/authenticate", "/v2/accounts/authenticate", "/accounts/logout", "/v2/accounts/customers" })
+            Assert.True(paths.TryGetProperty(path, out _), $"{path} is missing from the OpenAPI document");
+    }
+
+    [Fact]
+    public async Task Scalar_serves_the_api_reference()
+    {
+        using var client = app.Host.Server.CreateClient();
+        var response = await client.GetAsync("/scalar/");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("openapi/v1.json", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task An_admin_signed_in_on_one_instance_is_signed_in_on_another()
+    {
+        var merchant = await Given.Merchant(app.Db);
+        await using var second = await AlbaHost.For<Program>(b =>
+            AppFixture.Configure(b, app.ConnectionString, app.Clock, new Dictionary<string, string?>()));
+
+        // Sign in on the first instance through the login form, antiforgery token included.
+        using var first = app.Host.Server.CreateClient();
+        var loginPage = await first.GetAsync("/admin/login");
+        var html = await loginPage.Content.ReadAsStringAsync();
+        var token = Regex.Match(html, "name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"").Groups[1].Value;
+        Assert.NotEmpty(token);
+        var post = new HttpRequestMessage(HttpMethod.Post, "/admin/login")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["Email"] = merchant.AdminEmail, ["Password"] = merchant.AdminPassword, ["__RequestVerificationToken"] = token,
+            }),
+        };
+        post.Headers.Add("Cookie", Cookies(loginPage));
+        var signedIn = await first.SendAsync(post);
+        Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+        var authCookie = Cookies(signedIn);
+        Assert.Contains("gatehouse_admin=", authCookie);
+
+        using var other = second.Server.CreateClient();
+        var dashboard = new HttpRequestMessage(HttpMethod.Get, "/admin/settings");
+        dashboard.Headers.Add("Cookie", authCookie);
+        var response = await other.SendAsync(dashboard);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains(merchant.Uuid.ToString(), await response.Content.ReadAsStringAsync());
+    }
+
+    private static string Cookies(HttpResponseMessage response) =>
+        string.Join("; ", response.Headers.TryGetValues("Set-Cookie", out var values)
+            ? values.Select(v => v.Split(';')[0])
+            : []);
+}
