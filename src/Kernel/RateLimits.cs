@@ -31,10 +31,21 @@ public static class RateLimits
                 if (context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter))
                     context.HttpContext.Response.Headers.RetryAfter =
                         ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                if (context.HttpContext.Request.Path.StartsWithSegments("/admin"))
+                {
+                    context.HttpContext.Response.ContentType = "text/html; charset=utf-8";
+                    await context.HttpContext.Response.WriteAsync(
+                        "<!DOCTYPE html><title>Too many attempts</title><p>Too many sign-in attempts from your address. Wait a minute and <a href=\"/admin/login\">try again</a>.</p>",
+                        token);
+                    return;
+                }
                 await ApiErrors.WriteAsync(context.HttpContext, 429, "Too many requests, retry later");
             };
 
-            options.AddPolicy(SignIn, context => Window(Address(context), signInPerMinute));
+            // Only attempts count: loading the login page is free.
+            options.AddPolicy(SignIn, context => HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)
+                ? RateLimitPartition.GetNoLimiter("read")
+                : Window(Address(context), signInPerMinute));
 
             if (apiPerMinute > 0)
                 options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>

@@ -33,3 +33,20 @@ public sealed class RateLimitTests(TightRateLimitFixture app) : IClassFixture<Ti
         await app.Host.Scenario(x => { x.Get.Url("/health"); x.StatusCodeShouldBe(200); });
     }
 }
+
+/// <summary>The admin login page: loading it is free, attempts count, and a limited admin gets a page, not JSON.</summary>
+public sealed class AdminRateLimitTests(TightRateLimitFixture app) : IClassFixture<TightRateLimitFixture>
+{
+    [Fact]
+    public async Task Page_loads_are_free_and_the_fourth_attempt_is_an_html_429()
+    {
+        for (var i = 0; i < 5; i++) await app.Host.Scenario(x => x.Get.Url("/admin/login"));
+        var form = new Dictionary<string, string> { ["Email"] = "nobody@merchant.test", ["Password"] = "wrong-password" };
+        for (var i = 0; i < 3; i++)
+            await app.Host.Scenario(x => { x.Post.FormData(form).ToUrl("/admin/login"); x.StatusCodeShouldBe(400); });
+
+        var limited = await app.Host.Scenario(x => { x.Post.FormData(form).ToUrl("/admin/login"); x.StatusCodeShouldBe(429); });
+        Assert.StartsWith("text/html", limited.Context.Response.ContentType);
+        Assert.Contains("Too many sign-in attempts", await limited.ReadAsTextAsync());
+    }
+}

@@ -27,7 +27,7 @@ public sealed class LoginModel(NpgsqlDataSource db, TimeProvider clock) : PageMo
         {
             case AdminSignIn.Outcome.SignedIn:
                 await HttpContext.SignInAsync(Auth.AdminCookieScheme, user!);
-                return LocalRedirect(Url.IsLocalUrl(ReturnUrl) && ReturnUrl!.StartsWith("/admin") ? ReturnUrl : "/admin");
+                return LocalRedirect(Url.IsLocalUrl(ReturnUrl) && ReturnUrl!.StartsWith("/admin", StringComparison.OrdinalIgnoreCase) ? ReturnUrl : "/admin");
             case AdminSignIn.Outcome.Locked:
                 Error = "Too many failed sign-in attempts for this account. Try again in 15 minutes.";
                 Response.StatusCode = StatusCodes.Status429TooManyRequests;
