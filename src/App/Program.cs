@@ -29,12 +29,12 @@ var app = builder.Build();
 Migrations.Run(Database.ConnectionString(app.Configuration), typeof(Program).Assembly, app.Logger);
 
 app.UseApiErrors();
+app.UseStaticFiles(); // wwwroot as built: MapStaticAssets serves empty gzip variants outside Development
 app.UseRouting();
 app.UseRateLimiter();
 app.UseAuthentication();
 app.UseAuthorization();
 
-app.MapStaticAssets();
 app.MapCarter();
 app.MapRazorPages();
 app.MapOpenApi();

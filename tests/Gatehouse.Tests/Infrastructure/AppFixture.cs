@@ -32,6 +32,7 @@ public class AppFixture : IAsyncLifetime
     internal static void Configure(IWebHostBuilder builder, string connectionString, TimeProvider clock,
         IDictionary<string, string?> settings, Action<IServiceCollection>? configureServices = null)
     {
+        builder.UseEnvironment("Production"); // as ./gatehouse run serves it
         builder.UseSetting("GATEHOUSE_DB", connectionString);
         builder.UseSetting("RateLimits:SignInPerMinute", "0");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");

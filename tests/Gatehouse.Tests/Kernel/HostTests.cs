@@ -35,6 +35,21 @@ public sealed class HostTests(AppFixture app) : IClassFixture<AppFixture>
     }
 
     [Fact]
+    public async Task The_admin_stylesheet_is_served_to_browsers_that_accept_gzip()
+    {
+        using var client = app.Host.Server.CreateClient();
+        var request = new HttpRequestMessage(HttpMethod.Get, "/admin.css");
+        request.Headers.Add("Accept-Encoding", "gzip, deflate, br");
+        var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+        var css = response.Content.Headers.ContentEncoding.Contains("gzip")
+            ? new StreamReader(new System.IO.Compression.GZipStream(new MemoryStream(bytes), System.IO.Compression.CompressionMode.Decompress)).ReadToEnd()
+            : System.Text.Encoding.UTF8.GetString(bytes);
+        Assert.Contains(".topbar", css);
+    }
+
+    [Fact]
     public async Task An_admin_signed_in_on_one_instance_is_signed_in_on_another()
     {
         var merchant = await Given.Merchant(app.Db);
