@@ -17,12 +17,7 @@ builder.Services.AddRazorPages(o =>
     o.Conventions.AuthorizeFolder("/Admin", Auth.Admin);
     o.Conventions.AllowAnonymousToPage("/Admin/Login");
 });
-builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
-{
-    document.Info.Title = "Gatehouse API";
-    document.Info.Description = "InPlayer-compatible paywall API: accounts, access, vouchers, payments, reports, webhooks.";
-    return Task.CompletedTask;
-}));
+builder.Services.AddApiDocument();
 
 var app = builder.Build();
 

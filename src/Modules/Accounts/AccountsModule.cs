@@ -84,17 +84,17 @@ public sealed class AccountsRoutes : ICarterModule
 
         accounts.MapPost("/accounts", Register.Handle).RequireRateLimiting(RateLimits.SignIn)
             .WithSummary("Register a viewer under a merchant's client_id and sign in")
-            .Accepts<Register.Request>("application/x-www-form-urlencoded", "application/json")
+            .AcceptsBody<Register.Request>()
             .Produces<TokenResponse>(StatusCodes.Status201Created).Produces<ApiError>(400).Produces<ApiError>(409);
 
         accounts.MapPost("/accounts/authenticate", Authenticate.Handle).RequireRateLimiting(RateLimits.SignIn)
             .WithSummary("Sign in: password, client_credentials or refresh_token grant")
-            .Accepts<Authenticate.Request>("application/x-www-form-urlencoded", "application/json")
+            .AcceptsBody<Authenticate.Request>()
             .Produces<TokenResponse>().Produces<ApiError>(400).Produces<ApiError>(401).Produces<ApiError>(429);
 
         accounts.MapPost("/v2/accounts/authenticate", Authenticate.HandleV2).RequireRateLimiting(RateLimits.SignIn)
             .WithSummary("Sign in a viewer with a password")
-            .Accepts<Authenticate.Request>("application/x-www-form-urlencoded", "application/json")
+            .AcceptsBody<Authenticate.Request>()
             .Produces<TokenResponse>().Produces<ApiError>(400).Produces<ApiError>(429);
 
         accounts.MapGet("/accounts", GetAccount.Handle).RequireAuthorization(Auth.AnyAccount)
@@ -102,7 +102,7 @@ public sealed class AccountsRoutes : ICarterModule
 
         accounts.MapPut("/accounts", UpdateAccount.Handle).RequireAuthorization(Auth.AnyAccount)
             .WithSummary("Change the full name and metadata")
-            .Accepts<UpdateAccount.Request>("application/x-www-form-urlencoded", "application/json")
+            .AcceptsBody<UpdateAccount.Request>()
             .Produces<AccountView>().Produces<ApiError>(400).Produces<ApiError>(401);
 
         accounts.MapGet("/accounts/logout", Logout.Handle).RequireAuthorization(Auth.AnyAccount)
@@ -110,7 +110,7 @@ public sealed class AccountsRoutes : ICarterModule
 
         accounts.MapPost("/v2/accounts/customers", CreateCustomer.Handle).RequireAuthorization(Auth.Merchant)
             .WithSummary("Create a viewer (merchant token)")
-            .Accepts<CreateCustomer.Request>("application/x-www-form-urlencoded", "application/json")
+            .AcceptsBody<CreateCustomer.Request>()
             .Produces<AccountView>(StatusCodes.Status201Created).Produces<ApiError>(400).Produces<ApiError>(409);
     }
 }

@@ -122,6 +122,19 @@ public sealed class RegisterTests(AppFixture app) : IClassFixture<AppFixture>
     }
 
     [Fact]
+    public async Task Accepts_multipart_forms()
+    {
+        var merchant = await Given.Merchant(app.Db);
+        using var client = app.Host.Server.CreateClient();
+        using var content = new MultipartFormDataContent();
+        foreach (var (key, value) in Form(merchant, "multipart@mail.com")) content.Add(new StringContent(value), key);
+        var response = await client.PostAsync("/accounts", content);
+        Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
+        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("MK", body.GetProperty("account").GetProperty("metadata").GetProperty("country").GetString());
+    }
+
+    [Fact]
     public async Task Rejects_metadata_of_the_wrong_type()
     {
         var merchant = await Given.Merchant(app.Db);

@@ -26,6 +26,18 @@ public sealed class HostTests(AppFixture app) : IClassFixture<AppFixture>
     }
 
     [Fact]
+    public async Task The_openapi_document_describes_bearer_auth_on_protected_routes_only()
+    {
+        var result = await app.Host.Scenario(x => x.Get.Url("/openapi/v1.json"));
+        var document = JsonDocument.Parse(await result.ReadAsTextAsync()).RootElement;
+        var scheme = document.GetProperty("components").GetProperty("securitySchemes").GetProperty("Bearer");
+        Assert.Equal("bearer", scheme.GetProperty("scheme").GetString());
+        var paths = document.GetProperty("paths");
+        Assert.True(paths.GetProperty("/accounts").GetProperty("get").TryGetProperty("security", out _));
+        Assert.False(paths.GetProperty("/accounts/authenticate").GetProperty("post").TryGetProperty("security", out _));
+    }
+
+    [Fact]
     public async Task Scalar_serves_the_api_reference()
     {
         using var client = app.Host.Server.CreateClient();
