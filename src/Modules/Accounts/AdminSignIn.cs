@@ -22,12 +22,7 @@ public static class AdminSignIn
 
         var now = clock.GetUtcNow();
         await using var connection = await db.OpenConnectionAsync();
-        var failures = await connection.ExecuteScalarAsync<int>(
-            """
-            select count(*) from accounts.sign_in_failures
-            where merchant_id = @merchantId and lower(email) = lower(@email) and failed_at > @since
-            """, new { merchantId = AdminFailuresMerchantId, email, since = now - Authenticate.FailureWindow });
-        if (failures >= Authenticate.MaxFailures) return (Outcome.Locked, null);
+        if (await SignInFailures.IsLocked(connection, AdminFailuresMerchantId, email, now)) return (Outcome.Locked, null);
 
         var admin = await connection.QuerySingleOrDefaultAsync<(long Id, long MerchantId, Guid MerchantUuid, string Email, string FullName, string MerchantName, string PasswordHash)>(
             """
@@ -37,9 +32,7 @@ public static class AdminSignIn
             """, new { email });
         if (!Passwords.Verify(admin.PasswordHash, password))
         {
-            await connection.ExecuteAsync(
-                "insert into accounts.sign_in_failures (merchant_id, email, failed_at) values (@merchantId, @email, @now)",
-                new { merchantId = AdminFailuresMerchantId, email, now });
+            await SignInFailures.Record(connection, AdminFailuresMerchantId, email, now);
             return (Outcome.Invalid, null);
         }
 

@@ -17,10 +17,6 @@ internal static class Authenticate
         string? GrantType, string? ClientId, string? Username, string? Email, string? Password,
         string? ClientSecret, string? RefreshToken, string? Referrer);
 
-    /// <summary>Failed password sign-ins allowed per account in the window, across all instances.</summary>
-    internal const int MaxFailures = 10;
-    internal static readonly TimeSpan FailureWindow = TimeSpan.FromMinutes(15);
-
     public static Task<IResult> Handle(RequestBody body, NpgsqlDataSource db, Tokens tokens, TimeProvider clock) =>
         Run(body.As<Request>(), db, tokens, clock, passwordOnly: false);
 
@@ -58,12 +54,7 @@ internal static class Authenticate
         var merchant = await Merchant(connection, clientId!.Value);
         var now = clock.GetUtcNow();
 
-        var recentFailures = await connection.ExecuteScalarAsync<int>(
-            """
-            select count(*) from accounts.sign_in_failures
-            where merchant_id = @merchantId and lower(email) = lower(@email) and failed_at > @since
-            """, new { merchantId = merchant.Id, email, since = now - FailureWindow });
-        if (recentFailures >= MaxFailures)
+        if (await SignInFailures.IsLocked(connection, merchant.Id, email, now))
             throw ApiException.TooManyRequests("Too many failed sign-in attempts for this account; try again in 15 minutes");
 
         var consumer = await connection.QuerySingleOrDefaultAsync<(long Id, string? PasswordHash)>(
@@ -71,9 +62,7 @@ internal static class Authenticate
             new { merchantId = merchant.Id, email });
         if (!Passwords.Verify(consumer.PasswordHash, request.Password))
         {
-            await connection.ExecuteAsync(
-                "insert into accounts.sign_in_failures (merchant_id, email, failed_at) values (@merchantId, @email, @now)",
-                new { merchantId = merchant.Id, email, now });
+            await SignInFailures.Record(connection, merchant.Id, email, now);
             throw ApiException.BadRequest("Invalid username or password");
         }
 
