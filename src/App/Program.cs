@@ -1,4 +1,5 @@
 using Carter;
+using Coravel;
 using Gatehouse.Accounts;
 using Gatehouse.Kernel;
 using Scalar.AspNetCore;
@@ -18,6 +19,7 @@ builder.Services.AddRazorPages(o =>
     o.Conventions.AllowAnonymousToPage("/Admin/Login");
 });
 builder.Services.AddApiDocument();
+builder.Services.AddScheduler();
 
 var app = builder.Build();
 
@@ -35,6 +37,11 @@ app.MapRazorPages();
 app.MapOpenApi();
 app.MapScalarApiReference(o => o.WithTitle("Gatehouse API"));
 app.MapGet("/health", Health.Check).ExcludeFromDescription();
+
+app.Services.UseScheduler(jobs =>
+{
+    jobs.Schedule<PruneSignIns>().Hourly();
+});
 
 if (app.Configuration.GetValue<bool>("Gatehouse:SeedDemo"))
     app.Lifetime.ApplicationStarted.Register(() =>

@@ -19,6 +19,7 @@ public static class AccountsModule
     {
         var services = builder.Services;
         services.AddSingleton<Tokens>();
+        services.AddTransient<PruneSignIns>();
 
         services.AddAuthentication(Auth.BearerScheme)
             .AddJwtBearer(Auth.BearerScheme)
