@@ -1,5 +1,6 @@
 using Carter;
 using Coravel;
+using Gatehouse.Access;
 using Gatehouse.Accounts;
 using Gatehouse.Kernel;
 using Scalar.AspNetCore;
@@ -9,9 +10,11 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddKernel();
 builder.AddAccounts();
+builder.AddAccess();
 
 builder.Services.AddCarter(configurator: c => c
-    .WithModule<AccountsRoutes>());
+    .WithModule<AccountsRoutes>()
+    .WithModule<AccessRoutes>());
 
 builder.Services.AddRazorPages(o =>
 {

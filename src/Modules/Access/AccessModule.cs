@@ -1,0 +1,60 @@
+using Carter;
+using Gatehouse.Kernel;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Gatehouse.Access;
+
+public static class AccessModule
+{
+    public static WebApplicationBuilder AddAccess(this WebApplicationBuilder builder) => builder;
+}
+
+/// <summary>Assets, packages, access fees, access passes: InPlayer's public reads and Gatehouse's merchant paths.</summary>
+public sealed class AccessRoutes : ICarterModule
+{
+    public void AddRoutes(IEndpointRouteBuilder app)
+    {
+        var catalog = app.MapGroup("").WithTags("Catalog");
+
+        // Public reads, as InPlayer's SDKs call them (paths with and without v2).
+        catalog.MapGet("/items/{id:long}", GetItem.Public).WithSummary("An active asset, without its content")
+            .Produces<ItemView>().Produces<ApiError>(404);
+        catalog.MapGet("/items/{merchantUuid:guid}/{id:long}", GetItem.PublicOfMerchant).WithSummary("An active asset of a merchant")
+            .Produces<ItemView>().Produces<ApiError>(404);
+        catalog.MapGet("/v2/items/{id:long}/access-fees", GetItem.AccessFees).WithSummary("An asset's price options")
+            .Produces<IReadOnlyList<AccessFeeView>>().Produces<ApiError>(404);
+        catalog.MapGet("/items/{id:long}/access-fees", GetItem.AccessFees).WithSummary("An asset's price options (v1 path)")
+            .Produces<IReadOnlyList<AccessFeeView>>().Produces<ApiError>(404);
+        catalog.MapGet("/items/packages/{id:long}", Packages.Public).WithSummary("An active package")
+            .Produces<PackageView>().Produces<ApiError>(404);
+        catalog.MapGet("/items/packages/{id:long}/items", Packages.PublicItems).WithSummary("The active assets of a package")
+            .Produces<OffsetPage<ItemView>>().Produces<ApiError>(404);
+
+        // The merchant's catalog.
+        var merchant = catalog.MapGroup("/v2/items").RequireAuthorization(Auth.Merchant);
+        merchant.MapPost("", CreateItem.Handle).WithSummary("Create an asset").AcceptsBody<CreateItem.Request>()
+            .Produces<ItemView>(StatusCodes.Status201Created).Produces<ApiError>(400);
+        merchant.MapGet("", ListItems.Handle).WithSummary("List your assets").Produces<OffsetPage<ItemView>>();
+        merchant.MapGet("/{id:long}", GetItem.OfMerchant).WithSummary("One of your assets, content included")
+            .Produces<ItemView>().Produces<ApiError>(404);
+        merchant.MapPatch("/{id:long}", UpdateItem.Handle).WithSummary("Edit or deactivate an asset").AcceptsBody<UpdateItem.Request>()
+            .Produces<ItemView>().Produces<ApiError>(400).Produces<ApiError>(404);
+        merchant.MapPost("/{id:long}/access-fees", SaveAccessFee.ForItem).WithSummary("Add a price option to an asset")
+            .AcceptsBody<SaveAccessFee.Request>().Produces<AccessFeeView>(StatusCodes.Status201Created).Produces<ApiError>(400).Produces<ApiError>(404);
+        merchant.MapPatch("/access-fees/{id:long}", SaveAccessFee.Update).WithSummary("Edit or deactivate a price option")
+            .AcceptsBody<SaveAccessFee.Request>().Produces<AccessFeeView>().Produces<ApiError>(400).Produces<ApiError>(404);
+        merchant.MapPost("/packages", Packages.Create).WithSummary("Create a package").AcceptsBody<Packages.Request>()
+            .Produces<PackageView>(StatusCodes.Status201Created).Produces<ApiError>(400);
+        merchant.MapGet("/packages", Packages.List).WithSummary("List your packages").Produces<OffsetPage<PackageView>>();
+        merchant.MapPatch("/packages/{id:long}", Packages.Update).WithSummary("Edit or deactivate a package")
+            .AcceptsBody<Packages.Request>().Produces<PackageView>().Produces<ApiError>(400).Produces<ApiError>(404);
+        merchant.MapPost("/packages/{id:long}/items", Packages.AddItem).WithSummary("Add an asset to a package")
+            .AcceptsBody<Packages.AddItemRequest>().Produces<PackageView>().Produces<ApiError>(400).Produces<ApiError>(404);
+        merchant.MapDelete("/packages/{id:long}/items/{itemId:long}", Packages.RemoveItem).WithSummary("Remove an asset from a package")
+            .Produces<PackageView>().Produces<ApiError>(404);
+        merchant.MapPost("/packages/{id:long}/access-fees", SaveAccessFee.ForPackage).WithSummary("Add a price option to a package")
+            .AcceptsBody<SaveAccessFee.Request>().Produces<AccessFeeView>(StatusCodes.Status201Created).Produces<ApiError>(400).Produces<ApiError>(404);
+    }
+}

@@ -1,0 +1,36 @@
+using System.Security.Claims;
+using Dapper;
+using Gatehouse.Kernel;
+using Microsoft.AspNetCore.Http;
+using Npgsql;
+
+namespace Gatehouse.Access;
+
+/// <summary>GET /v2/items?search=&amp;item_type=&amp;is_active=&amp;page=&amp;limit= (merchant): its assets, newest first.</summary>
+internal static class ListItems
+{
+    public static async Task<IResult> Handle(ClaimsPrincipal user, NpgsqlDataSource db, string? search,
+        [Microsoft.AspNetCore.Mvc.FromQuery(Name = "item_type")] string? itemType,
+        [Microsoft.AspNetCore.Mvc.FromQuery(Name = "is_active")] bool? isActive, int? page, int? limit)
+    {
+        var paging = PageRequest.From(page, limit);
+        if (itemType is not null && !ItemTypeView.Names.Contains(itemType))
+            throw ApiException.Invalid("item_type", "must be one of html, video, file, rss");
+        if (search?.Length > 250) throw ApiException.Invalid("search", "must be at most 250 characters");
+        var merchantId = user.MerchantId();
+        var filter = new { merchantId, search = Like(search), itemType, isActive, limit = paging.Size, offset = paging.Offset };
+        const string where = """
+            where merchant_id = @merchantId and (@search::text is null or lower(title) like @search)
+              and (@itemType::text is null or item_type = @itemType) and (@isActive::boolean is null or is_active = @isActive)
+            """;
+        await using var connection = await db.OpenConnectionAsync();
+        var total = await connection.ExecuteScalarAsync<long>($"select count(*) from access.items {where}", filter);
+        var ids = (await connection.QueryAsync<long>($"select id from access.items {where} order by id desc limit @limit offset @offset", filter)).ToArray();
+        var items = await Catalog.Items(connection, merchantId, ids, withContent: false, activeFeesOnly: false);
+        return Results.Ok(OffsetPage<ItemView>.Of(items, total, paging));
+    }
+
+    /// <summary>A LIKE pattern for a title fragment, its wildcards escaped.</summary>
+    internal static string? Like(string? text) => string.IsNullOrWhiteSpace(text) ? null
+        : "%" + text.Trim().ToLowerInvariant().Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
+}

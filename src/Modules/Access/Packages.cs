@@ -1,0 +1,131 @@
+using System.Security.Claims;
+using Dapper;
+using Gatehouse.Kernel;
+using Microsoft.AspNetCore.Http;
+using Npgsql;
+
+namespace Gatehouse.Access;
+
+/// <summary>
+/// Packages: groups of assets sold together. Merchant: POST /v2/items/packages, PATCH /v2/items/packages/{id},
+/// GET /v2/items/packages, POST /v2/items/packages/{id}/items (item_id), DELETE /v2/items/packages/{id}/items/{item_id}.
+/// Public: GET /items/packages/{id}, GET /items/packages/{id}/items.
+/// </summary>
+internal static class Packages
+{
+    internal sealed record Request(string? Title, string? Content, Dictionary<string, string?>? Metadata, bool? IsActive);
+    internal sealed record AddItemRequest(long? ItemId);
+
+    public static async Task<IResult> Create(RequestBody body, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock)
+    {
+        var request = body.As<Request>();
+        var errors = new FieldErrors();
+        var title = CatalogInput.Title(errors, request.Title, required: true);
+        CatalogInput.Content(errors, request.Content);
+        CatalogInput.Metadata(errors, request.Metadata);
+        errors.ThrowIfAny();
+        var merchantId = user.MerchantId();
+        var now = clock.GetUtcNow();
+        await using var connection = await db.OpenConnectionAsync();
+        var id = await connection.ExecuteScalarAsync<long>(
+            """
+            insert into access.packages (merchant_id, title, content, metadata, is_active, created_at, updated_at)
+            values (@merchantId, @title, @content, @metadata::jsonb, @isActive, @now, @now) returning id
+            """,
+            new { merchantId, title, content = request.Content ?? "", metadata = CatalogInput.MetadataJson(request.Metadata),
+                  isActive = request.IsActive ?? true, now });
+        return Results.Json((await Catalog.Packages(connection, merchantId, [id], activeFeesOnly: false))[0], statusCode: StatusCodes.Status201Created);
+    }
+
+    public static async Task<IResult> Update(long id, RequestBody body, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock)
+    {
+        var request = body.As<Request>();
+        var errors = new FieldErrors();
+        var title = CatalogInput.Title(errors, request.Title, required: false);
+        CatalogInput.Content(errors, request.Content);
+        CatalogInput.Metadata(errors, request.Metadata);
+        errors.ThrowIfAny();
+        var merchantId = user.MerchantId();
+        var set = request.Metadata?.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value) ?? [];
+        var removed = request.Metadata?.Where(p => p.Value is null).Select(p => p.Key).ToArray() ?? [];
+        await using var connection = await db.OpenConnectionAsync();
+        var updated = await connection.ExecuteAsync(
+            """
+            update access.packages
+            set title = coalesce(@title, title), content = case when @hasContent then coalesce(@content, '') else content end,
+                metadata = (metadata - @removed::text[]) || @set::jsonb, is_active = coalesce(@isActive, is_active), updated_at = @now
+            where id = @id and merchant_id = @merchantId
+            """,
+            new { title, hasContent = body.Has("content"), content = request.Content, removed,
+                  set = System.Text.Json.JsonSerializer.Serialize(set), isActive = request.IsActive, now = clock.GetUtcNow(), id, merchantId });
+        if (updated == 0) throw ApiException.NotFound("Package not found");
+        return Results.Ok((await Catalog.Packages(connection, merchantId, [id], activeFeesOnly: false))[0]);
+    }
+
+    public static async Task<IResult> List(ClaimsPrincipal user, NpgsqlDataSource db, string? search, int? page, int? limit)
+    {
+        var paging = PageRequest.From(page, limit);
+        var merchantId = user.MerchantId();
+        var filter = new { merchantId, search = ListItems.Like(search), limit = paging.Size, offset = paging.Offset };
+        const string where = "where merchant_id = @merchantId and (@search::text is null or lower(title) like @search)";
+        await using var connection = await db.OpenConnectionAsync();
+        var total = await connection.ExecuteScalarAsync<long>($"select count(*) from access.packages {where}", filter);
+        var ids = (await connection.QueryAsync<long>($"select id from access.packages {where} order by id desc limit @limit offset @offset", filter)).ToArray();
+        return Results.Ok(OffsetPage<PackageView>.Of(await Catalog.Packages(connection, merchantId, ids, activeFeesOnly: false), total, paging));
+    }
+
+    public static async Task<IResult> AddItem(long id, RequestBody body, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock)
+    {
+        var request = body.As<AddItemRequest>();
+        if (request.ItemId is null or < 1) throw ApiException.Invalid("item_id", "is required");
+        var merchantId = user.MerchantId();
+        await using var connection = await db.OpenConnectionAsync();
+        var found = await connection.QuerySingleAsync<(bool Package, bool Item)>(
+            """
+            select exists (select 1 from access.packages where id = @id and merchant_id = @merchantId),
+                   exists (select 1 from access.items where id = @itemId and merchant_id = @merchantId)
+            """, new { id, itemId = request.ItemId, merchantId });
+        if (!found.Package) throw ApiException.NotFound("Package not found");
+        if (!found.Item) throw ApiException.Invalid("item_id", "is not one of your items");
+        await connection.ExecuteAsync(
+            """
+            insert into access.package_items (merchant_id, package_id, item_id, added_at) values (@merchantId, @id, @itemId, @now)
+            on conflict do nothing
+            """, new { merchantId, id, itemId = request.ItemId, now = clock.GetUtcNow() });
+        return Results.Ok((await Catalog.Packages(connection, merchantId, [id], activeFeesOnly: false))[0]);
+    }
+
+    public static async Task<IResult> RemoveItem(long id, long itemId, ClaimsPrincipal user, NpgsqlDataSource db)
+    {
+        var merchantId = user.MerchantId();
+        await using var connection = await db.OpenConnectionAsync();
+        var removed = await connection.ExecuteAsync(
+            "delete from access.package_items where package_id = @id and item_id = @itemId and merchant_id = @merchantId",
+            new { id, itemId, merchantId });
+        if (removed == 0) throw ApiException.NotFound("The item is not in this package");
+        return Results.Ok((await Catalog.Packages(connection, merchantId, [id], activeFeesOnly: false))[0]);
+    }
+
+    public static async Task<IResult> Public(long id, NpgsqlDataSource db)
+    {
+        await using var connection = await db.OpenConnectionAsync();
+        var package = (await Catalog.Packages(connection, null, [id], activeFeesOnly: true)).SingleOrDefault();
+        return package is { IsActive: true } ? Results.Ok(package) : throw ApiException.NotFound("Package not found");
+    }
+
+    public static async Task<IResult> PublicItems(long id, NpgsqlDataSource db, int? page, int? limit)
+    {
+        var paging = PageRequest.From(page, limit);
+        await using var connection = await db.OpenConnectionAsync();
+        var active = await connection.ExecuteScalarAsync<bool>("select exists (select 1 from access.packages where id = @id and is_active)", new { id });
+        if (!active) throw ApiException.NotFound("Package not found");
+        var total = await connection.ExecuteScalarAsync<long>(
+            "select count(*) from access.package_items pi join access.items i on i.id = pi.item_id where pi.package_id = @id and i.is_active", new { id });
+        var ids = (await connection.QueryAsync<long>(
+            """
+            select pi.item_id from access.package_items pi join access.items i on i.id = pi.item_id
+            where pi.package_id = @id and i.is_active order by pi.added_at, pi.item_id limit @limit offset @offset
+            """, new { id, limit = paging.Size, offset = paging.Offset })).ToArray();
+        return Results.Ok(OffsetPage<ItemView>.Of(await Catalog.Items(connection, null, ids, withContent: false, activeFeesOnly: true), total, paging));
+    }
+}

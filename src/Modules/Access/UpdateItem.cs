@@ -1,0 +1,47 @@
+using System.Security.Claims;
+using Dapper;
+using Gatehouse.Kernel;
+using Microsoft.AspNetCore.Http;
+using Npgsql;
+
+namespace Gatehouse.Access;
+
+/// <summary>
+/// PATCH /v2/items/{id} (merchant): change what is sent; <c>is_active=false</c> deactivates the asset
+/// (it stays for existing passes and reports, but is no longer sold). Metadata merges; a blank value removes a key.
+/// </summary>
+internal static class UpdateItem
+{
+    internal sealed record Request(string? Title, string? ItemType, string? Content, Dictionary<string, string?>? Metadata, bool? IsActive);
+
+    public static async Task<IResult> Handle(long id, RequestBody body, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock)
+    {
+        var request = body.As<Request>();
+        var errors = new FieldErrors();
+        var title = CatalogInput.Title(errors, request.Title, required: false);
+        if (request.ItemType is not null && !ItemTypeView.Names.Contains(request.ItemType))
+            errors.Add("item_type", "must be one of html, video, file, rss");
+        CatalogInput.Content(errors, request.Content);
+        CatalogInput.Metadata(errors, request.Metadata);
+        errors.ThrowIfAny();
+
+        var merchantId = user.MerchantId();
+        var set = request.Metadata?.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value) ?? [];
+        var removed = request.Metadata?.Where(p => p.Value is null).Select(p => p.Key).ToArray() ?? [];
+        await using var connection = await db.OpenConnectionAsync();
+        var updated = await connection.ExecuteAsync(
+            """
+            update access.items
+            set title = coalesce(@title, title), item_type = coalesce(@itemType, item_type),
+                content = case when @hasContent then coalesce(@content, '') else content end,
+                metadata = (metadata - @removed::text[]) || @set::jsonb,
+                is_active = coalesce(@isActive, is_active), updated_at = @now
+            where id = @id and merchant_id = @merchantId
+            """,
+            new { title, itemType = request.ItemType, hasContent = body.Has("content"), content = request.Content,
+                  removed, set = System.Text.Json.JsonSerializer.Serialize(set), isActive = request.IsActive,
+                  now = clock.GetUtcNow(), id, merchantId });
+        if (updated == 0) throw ApiException.NotFound("Item not found");
+        return Results.Ok((await Catalog.Items(connection, merchantId, [id], withContent: true, activeFeesOnly: false))[0]);
+    }
+}
