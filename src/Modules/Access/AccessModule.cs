@@ -56,5 +56,27 @@ public sealed class AccessRoutes : ICarterModule
             .Produces<PackageView>().Produces<ApiError>(404);
         merchant.MapPost("/packages/{id:long}/access-fees", SaveAccessFee.ForPackage).WithSummary("Add a price option to a package")
             .AcceptsBody<SaveAccessFee.Request>().Produces<AccessFeeView>(StatusCodes.Status201Created).Produces<ApiError>(400).Produces<ApiError>(404);
+
+        // Access passes.
+        var access = app.MapGroup("").WithTags("Access");
+        access.MapGet("/items/{id:long}/access", CheckAccess.Handle).RequireAuthorization(Auth.Consumer)
+            .WithSummary("Can the signed-in viewer watch this asset? 200 with its content, or 402")
+            .Produces<CheckAccess.ItemAccessView>().Produces<ApiError>(402);
+        access.MapGet("/items/access/customers", CustomerAccess.Handle).RequireAuthorization(Auth.Consumer)
+            .WithSummary("The signed-in viewer's access passes").Produces<CustomerAccess.Page>().Produces<ApiError>(400);
+        access.MapPost("/items/access", GrantAccess.Handle).RequireAuthorization(Auth.Merchant)
+            .WithSummary("Grant a viewer access to an asset or package").AcceptsBody<GrantAccess.Request>()
+            .Produces<PassView>(StatusCodes.Status201Created).Produces<ApiError>(400);
+        access.MapGet("/v2/access", SearchAccess.Handle).RequireAuthorization(Auth.Merchant)
+            .WithSummary("Search access passes (status, filter, q)").Produces<OffsetPage<PassView>>().Produces<ApiError>(400);
+        access.MapGet("/v2/access/{id:long}", SearchAccess.One).RequireAuthorization(Auth.Merchant)
+            .WithSummary("One access pass").Produces<PassView>().Produces<ApiError>(404);
+        access.MapGet("/v2/access/{id:long}/changes", SearchAccess.HandleChanges).RequireAuthorization(Auth.Merchant)
+            .WithSummary("Who changed an access pass, when, and how").Produces<IReadOnlyList<SearchAccess.Change>>().Produces<ApiError>(404);
+        access.MapPost("/v2/access/{id:long}/revoke", RevokeAccess.Handle).RequireAuthorization(Auth.Merchant)
+            .WithSummary("Revoke an active access pass").Produces<PassView>().Produces<ApiError>(404).Produces<ApiError>(409);
+        access.MapPost("/v2/access/{id:long}/extend", ExtendAccess.Handle).RequireAuthorization(Auth.Merchant)
+            .WithSummary("Extend an access pass to a later date").AcceptsBody<ExtendAccess.Request>()
+            .Produces<PassView>().Produces<ApiError>(400).Produces<ApiError>(404).Produces<ApiError>(409);
     }
 }

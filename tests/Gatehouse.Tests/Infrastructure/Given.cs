@@ -64,4 +64,14 @@ public static class Given
         return new TestConsumer(body.GetProperty("account").GetProperty("id").GetInt64(), email, Password,
             body.GetProperty("access_token").GetString()!, body.GetProperty("refresh_token").GetString()!);
     }
+
+    /// <summary>A fresh viewer token (after the clock has moved past an old one's expiry, say).</summary>
+    public static async Task<string> SignIn(IAlbaHost host, TestMerchant merchant, TestConsumer consumer)
+    {
+        var result = await host.Scenario(x => x.Post.FormData(new Dictionary<string, string>
+        {
+            ["grant_type"] = "password", ["client_id"] = merchant.Uuid.ToString(), ["username"] = consumer.Email, ["password"] = consumer.Password,
+        }).ToUrl("/accounts/authenticate"));
+        return JsonDocument.Parse(await result.ReadAsTextAsync()).RootElement.GetProperty("access_token").GetString()!;
+    }
 }
