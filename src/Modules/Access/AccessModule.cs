@@ -8,7 +8,14 @@ namespace Gatehouse.Access;
 
 public static class AccessModule
 {
-    public static WebApplicationBuilder AddAccess(this WebApplicationBuilder builder) => builder;
+    /// <summary>The admin sections this module owns: the catalog (Content), viewers (Audience) and passes (Access).</summary>
+    public static WebApplicationBuilder AddAccess(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddAdminLink("Content", "/admin/content", order: 100);
+        builder.Services.AddAdminLink("Audience", "/admin/audience", order: 200);
+        builder.Services.AddAdminLink("Access", "/admin/access", order: 300);
+        return builder;
+    }
 }
 
 /// <summary>Assets, packages, access fees, access passes: InPlayer's public reads and Gatehouse's merchant paths.</summary>
