@@ -23,6 +23,7 @@ builder.Services.AddRazorPages(o =>
 });
 builder.Services.AddApiDocument();
 builder.Services.AddScheduler();
+builder.Services.AddQueue();
 
 var app = builder.Build();
 
@@ -44,6 +45,8 @@ app.MapGet("/health", Health.Check).ExcludeFromDescription();
 app.Services.UseScheduler(jobs =>
 {
     jobs.Schedule<PruneSignIns>().Hourly();
+    // Picks up bulk jobs queued on another instance or left by a crashed one; uploads also queue it at once.
+    jobs.Schedule<RunBulkJobs>().EveryFiveSeconds().PreventOverlapping(nameof(RunBulkJobs));
 });
 
 if (app.Configuration.GetValue<bool>("Gatehouse:SeedDemo"))

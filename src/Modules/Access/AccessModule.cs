@@ -3,6 +3,7 @@ using Gatehouse.Kernel;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gatehouse.Access;
 
@@ -11,6 +12,7 @@ public static class AccessModule
     /// <summary>The admin sections this module owns: the catalog (Content), viewers (Audience) and passes (Access).</summary>
     public static WebApplicationBuilder AddAccess(this WebApplicationBuilder builder)
     {
+        builder.Services.AddTransient<RunBulkJobs>();
         builder.Services.AddAdminLink("Content", "/admin/content", order: 100);
         builder.Services.AddAdminLink("Audience", "/admin/audience", order: 200);
         builder.Services.AddAdminLink("Access", "/admin/access", order: 300);
@@ -85,5 +87,17 @@ public sealed class AccessRoutes : ICarterModule
         access.MapPost("/v2/access/{id:long}/extend", ExtendAccess.Handle).RequireAuthorization(Auth.Merchant)
             .WithSummary("Extend an access pass to a later date").AcceptsBody<ExtendAccess.Request>()
             .Produces<PassView>().Produces<ApiError>(400).Produces<ApiError>(404).Produces<ApiError>(409);
+
+        // Bulk grant, revoke and extend from a CSV.
+        var bulk = app.MapGroup("/v2/access/bulk").WithTags("Bulk actions").RequireAuthorization(Auth.Merchant);
+        bulk.MapGet("/template", UploadBulkFile.HandleTemplate).WithSummary("The CSV template of an action (grant, revoke, extend)")
+            .Produces(200, contentType: "text/csv").Produces<ApiError>(400);
+        bulk.MapPost("", UploadBulkFile.Handle).WithSummary("Upload a CSV: file, action, dry_run, apply_valid_rows")
+            .Accepts<UploadBulkFile.Options>("multipart/form-data").Produces<BulkJobView>(StatusCodes.Status202Accepted)
+            .Produces<ApiError>(400).Produces<ApiError>(409).Produces<ApiError>(413);
+        bulk.MapGet("", BulkJobView.HandleList).WithSummary("Your bulk jobs, newest first").Produces<OffsetPage<BulkJobView>>();
+        bulk.MapGet("/{id:long}", BulkJobView.HandleOne).WithSummary("A bulk job and its progress").Produces<BulkJobView>().Produces<ApiError>(404);
+        bulk.MapGet("/{id:long}/results", BulkJobView.HandleResults).WithSummary("Per-row results (CSV)")
+            .Produces(200, contentType: "text/csv").Produces<ApiError>(404);
     }
 }

@@ -42,12 +42,19 @@ public sealed record ItemView(
     long Id, long MerchantId, Guid MerchantUuid, bool IsActive, string Title, ItemTypeView ItemType,
     IReadOnlyDictionary<string, string> Metadata,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Content,
-    IReadOnlyList<AccessFeeView> AccessFees, long CreatedAt, long UpdatedAt);
+    IReadOnlyList<AccessFeeView> AccessFees, long CreatedAt, long UpdatedAt)
+{
+    /// <summary>InPlayer's SDK types also read the metadata as <c>metahash</c>.</summary>
+    public IReadOnlyDictionary<string, string> Metahash => Metadata;
+}
 
 public sealed record PackageView(
     long Id, long MerchantId, Guid MerchantUuid, bool IsActive, string Title, string Content, ItemTypeView ItemType,
     IReadOnlyDictionary<string, string> Metadata, int Items, IReadOnlyList<AccessFeeView> AccessFees,
     long CreatedAt, long UpdatedAt);
+
+/// <summary>An asset or package as a pick list offers it.</summary>
+public sealed record CatalogChoice(long Id, string Title, bool IsActive);
 
 /// <summary>Loads the catalog's views: set-based, one query per kind of row whatever the number of ids.</summary>
 public static class Catalog

@@ -16,13 +16,17 @@ public static class TestDatabase
     private static int _counter;
     // Names carry the test process id, so concurrent test runs on one server never collide,
     // and what a killed run left behind is recognised and dropped by the next one.
-    private static readonly string Prefix = $"ght_{Environment.ProcessId}_";
+    // A run token on top of the pid: a pid can be reused by a later run while an old run's databases linger.
+    private static readonly string Prefix = $"ght_{Environment.ProcessId}_{Guid.NewGuid().ToString("N")[..6]}_";
 
     public static string ServerConnectionString =>
         Environment.GetEnvironmentVariable("GATEHOUSE_DB") is { Length: > 0 } cs ? cs
         : throw new InvalidOperationException("GATEHOUSE_DB is not set: run the tests with ./gatehouse test");
 
     private static string TemplateName => Prefix + "template";
+
+    /// <summary>A database name of this run, for tests that create a database themselves.</summary>
+    public static string NameFor(string purpose) => $"{Prefix}{purpose}_{Guid.NewGuid():N}"[..Math.Min(63, Prefix.Length + purpose.Length + 33)];
 
     public static string For(string database) =>
         new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = database, Pooling = true }.ConnectionString;
@@ -65,7 +69,8 @@ public static class TestDatabase
         foreach (var name in names)
         {
             var pid = int.TryParse(name.Split('_')[1], out var p) ? p : 0;
-            if (pid == Environment.ProcessId || !ProcessIsAlive(pid))
+            var ours = name.StartsWith(Prefix, StringComparison.Ordinal);
+            if (!ours && (pid == Environment.ProcessId || !ProcessIsAlive(pid)))
                 await admin.ExecuteAsync($"drop database if exists {name} with (force)");
         }
         AppDomain.CurrentDomain.ProcessExit += (_, _) => DropAllOfThisRun();

@@ -11,7 +11,7 @@ public sealed class MigrationTests
     [Fact]
     public async Task Two_instances_starting_together_apply_each_script_once()
     {
-        var database = $"ght_{Environment.ProcessId}_migrate_{Guid.NewGuid():N}";
+        var database = TestDatabase.NameFor("migrate");
         var connectionString = TestDatabase.For(database);
         try
         {
