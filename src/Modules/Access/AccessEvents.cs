@@ -22,9 +22,12 @@ internal static class AccessEvents
             new
             {
                 merchantId = after.MerchantId, passId = after.ItemAccessId, action, actor, now,
-                before = before is null ? null : JsonSerializer.Serialize(before, Json.Options),
-                after = JsonSerializer.Serialize(after, Json.Options),
+                before = before is null ? null : JsonSerializer.Serialize(Snapshot(before), Json.Options),
+                after = JsonSerializer.Serialize(Snapshot(after), Json.Options),
             }, transaction);
+
+        // The audit keeps what a change can change; the whole record travels in the event below.
+        static object Snapshot(PassView pass) => new { pass.Status, pass.StartsAt, pass.ExpiresAt, pass.RevokedAt };
 
         // InPlayer's access events: the customer access record plus these fields.
         var payload = new Dictionary<string, object?>(

@@ -52,16 +52,16 @@ public sealed class AccessRoutes : ICarterModule
             .Produces<ItemView>().Produces<ApiError>(400).Produces<ApiError>(404);
         merchant.MapPost("/{id:long}/access-fees", SaveAccessFee.ForItem).WithSummary("Add a price option to an asset")
             .AcceptsBody<SaveAccessFee.Request>().Produces<AccessFeeView>(StatusCodes.Status201Created).Produces<ApiError>(400).Produces<ApiError>(404);
-        merchant.MapPatch("/access-fees/{id:long}", SaveAccessFee.Update).WithSummary("Edit or deactivate a price option")
+        merchant.MapPatch("/access-fees/{id:long}", SaveAccessFee.HandleUpdate).WithSummary("Edit or deactivate a price option")
             .AcceptsBody<SaveAccessFee.Request>().Produces<AccessFeeView>().Produces<ApiError>(400).Produces<ApiError>(404);
-        merchant.MapPost("/packages", Packages.Create).WithSummary("Create a package").AcceptsBody<Packages.Request>()
+        merchant.MapPost("/packages", Packages.HandleCreate).WithSummary("Create a package").AcceptsBody<Packages.Request>()
             .Produces<PackageView>(StatusCodes.Status201Created).Produces<ApiError>(400);
-        merchant.MapGet("/packages", Packages.List).WithSummary("List your packages").Produces<OffsetPage<PackageView>>();
-        merchant.MapPatch("/packages/{id:long}", Packages.Update).WithSummary("Edit or deactivate a package")
+        merchant.MapGet("/packages", Packages.HandleList).WithSummary("List your packages").Produces<OffsetPage<PackageView>>();
+        merchant.MapPatch("/packages/{id:long}", Packages.HandleUpdate).WithSummary("Edit or deactivate a package")
             .AcceptsBody<Packages.Request>().Produces<PackageView>().Produces<ApiError>(400).Produces<ApiError>(404);
-        merchant.MapPost("/packages/{id:long}/items", Packages.AddItem).WithSummary("Add an asset to a package")
+        merchant.MapPost("/packages/{id:long}/items", Packages.HandleAddItem).WithSummary("Add an asset to a package")
             .AcceptsBody<Packages.AddItemRequest>().Produces<PackageView>().Produces<ApiError>(400).Produces<ApiError>(404);
-        merchant.MapDelete("/packages/{id:long}/items/{itemId:long}", Packages.RemoveItem).WithSummary("Remove an asset from a package")
+        merchant.MapDelete("/packages/{id:long}/items/{itemId:long}", Packages.HandleRemoveItem).WithSummary("Remove an asset from a package")
             .Produces<PackageView>().Produces<ApiError>(404);
         merchant.MapPost("/packages/{id:long}/access-fees", SaveAccessFee.ForPackage).WithSummary("Add a price option to a package")
             .AcceptsBody<SaveAccessFee.Request>().Produces<AccessFeeView>(StatusCodes.Status201Created).Produces<ApiError>(400).Produces<ApiError>(404);

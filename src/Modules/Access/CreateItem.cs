@@ -11,9 +11,12 @@ internal static class CreateItem
 {
     internal sealed record Request(string? Title, string? ItemType, string? Content, Dictionary<string, string?>? Metadata, bool? IsActive);
 
-    public static async Task<IResult> Handle(RequestBody body, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock)
+    public static async Task<IResult> Handle(RequestBody body, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock) =>
+        Results.Json(await Run(db, user.MerchantId(), body.As<Request>(), clock), statusCode: StatusCodes.Status201Created);
+
+    /// <summary>The use case itself, shared by the API and the admin's "New asset" page.</summary>
+    public static async Task<ItemView> Run(NpgsqlDataSource db, long merchantId, Request request, TimeProvider clock)
     {
-        var request = body.As<Request>();
         var errors = new FieldErrors();
         var title = CatalogInput.Title(errors, request.Title, required: true);
         if (request.ItemType is null) errors.Add("item_type", "is required");
@@ -22,7 +25,6 @@ internal static class CreateItem
         CatalogInput.Metadata(errors, request.Metadata);
         errors.ThrowIfAny();
 
-        var merchantId = user.MerchantId();
         var now = clock.GetUtcNow();
         await using var connection = await db.OpenConnectionAsync();
         var id = await connection.ExecuteScalarAsync<long>(
@@ -33,7 +35,6 @@ internal static class CreateItem
             """,
             new { merchantId, title, itemType = request.ItemType, content = request.Content ?? "",
                   metadata = CatalogInput.MetadataJson(request.Metadata), isActive = request.IsActive ?? true, now });
-        var item = (await Catalog.Items(connection, merchantId, [id], withContent: true, activeFeesOnly: false))[0];
-        return Results.Json(item, statusCode: StatusCodes.Status201Created);
+        return (await Catalog.Items(connection, merchantId, [id], withContent: true, activeFeesOnly: false))[0];
     }
 }

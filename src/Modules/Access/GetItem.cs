@@ -29,9 +29,13 @@ internal static class GetItem
     public static async Task<IResult> OfMerchant(long id, ClaimsPrincipal user, NpgsqlDataSource db)
     {
         await using var connection = await db.OpenConnectionAsync();
-        var item = (await Catalog.Items(connection, user.MerchantId(), [id], withContent: true, activeFeesOnly: false)).SingleOrDefault();
+        var item = await ForMerchant(connection, user.MerchantId(), id);
         return item is null ? throw ApiException.NotFound("Item not found") : Results.Ok(item);
     }
+
+    /// <summary>One of the merchant's own items in full (content, every fee), or null: the API read and the admin's asset page.</summary>
+    public static async Task<ItemView?> ForMerchant(NpgsqlConnection connection, long merchantId, long id) =>
+        (await Catalog.Items(connection, merchantId, [id], withContent: true, activeFeesOnly: false)).SingleOrDefault();
 
     /// <summary>GET /v2/items/{id}/access-fees and /items/{id}/access-fees: an active item's active fees (public).</summary>
     public static async Task<IResult> AccessFees(long id, NpgsqlDataSource db)

@@ -59,7 +59,20 @@ public static class GrantAccess
     public static async Task<IResult> Handle(RequestBody body, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock)
     {
         var request = body.As<Request>();
-        var now = clock.GetUtcNow();
+        await using var connection = await db.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        var pass = await Run(connection, transaction, user.MerchantId(), request, "api", "merchant:api", clock.GetUtcNow());
+        await transaction.CommitAsync();
+        return Results.Json(pass, statusCode: StatusCodes.Status201Created);
+    }
+
+    /// <summary>
+    /// A merchant's manual grant (type "granted"), checked: the viewer and the asset or package must be the merchant's,
+    /// the end in the future. The API sends source "api"; the admin's viewer page sends "admin" and names the admin as actor.
+    /// </summary>
+    internal static async Task<PassView> Run(NpgsqlConnection connection, NpgsqlTransaction transaction, long merchantId,
+        Request request, string source, string actor, DateTimeOffset now)
+    {
         var errors = new FieldErrors();
         if (request.ItemId is null == request.PackageId is null) errors.Add("item_id", "send item_id or package_id");
         if (request.ConsumerId is null) errors.Add("consumer_id", "is required");
@@ -67,10 +80,7 @@ public static class GrantAccess
         if (request.ExpiresAt is { } expires && expires <= (request.StartsAt ?? now)) errors.Add("expires_at", "must be in the future and after starts_at");
         errors.ThrowIfAny();
 
-        var merchantId = user.MerchantId();
         var resource = new Resource(request.ItemId, request.PackageId);
-        await using var connection = await db.OpenConnectionAsync();
-        await using var transaction = await connection.BeginTransactionAsync();
         var found = await connection.QuerySingleAsync<(bool Consumer, bool Resource)>(
             """
             select exists (select 1 from accounts.consumers where id = @consumerId and merchant_id = @merchantId),
@@ -83,10 +93,8 @@ public static class GrantAccess
 
         var startsAt = request.StartsAt ?? now;
         var expiresAt = request.ExpiresAt ?? await FeePeriodEnd(connection, transaction, merchantId, resource, request.AccessFeeId!.Value, startsAt);
-        var pass = await Grant(connection, transaction, new Pass(merchantId, request.ConsumerId!.Value, resource, "granted", "api", null,
-            startsAt, expiresAt, request.AccessFeeId, false, "merchant:api"), now);
-        await transaction.CommitAsync();
-        return Results.Json(pass, statusCode: StatusCodes.Status201Created);
+        return await Grant(connection, transaction, new Pass(merchantId, request.ConsumerId!.Value, resource, "granted", source, null,
+            startsAt, expiresAt, request.AccessFeeId, false, actor), now);
     }
 
     private static async Task<DateTimeOffset> FeePeriodEnd(NpgsqlConnection connection, NpgsqlTransaction transaction, long merchantId,

@@ -16,15 +16,16 @@ internal static class Packages
     internal sealed record Request(string? Title, string? Content, Dictionary<string, string?>? Metadata, bool? IsActive);
     internal sealed record AddItemRequest(long? ItemId);
 
-    public static async Task<IResult> Create(RequestBody body, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock)
+    public static async Task<IResult> HandleCreate(RequestBody body, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock) =>
+        Results.Json(await Create(db, user.MerchantId(), body.As<Request>(), clock), statusCode: StatusCodes.Status201Created);
+
+    public static async Task<PackageView> Create(NpgsqlDataSource db, long merchantId, Request request, TimeProvider clock)
     {
-        var request = body.As<Request>();
         var errors = new FieldErrors();
         var title = CatalogInput.Title(errors, request.Title, required: true);
         CatalogInput.Content(errors, request.Content);
         CatalogInput.Metadata(errors, request.Metadata);
         errors.ThrowIfAny();
-        var merchantId = user.MerchantId();
         var now = clock.GetUtcNow();
         await using var connection = await db.OpenConnectionAsync();
         var id = await connection.ExecuteScalarAsync<long>(
@@ -34,18 +35,21 @@ internal static class Packages
             """,
             new { merchantId, title, content = request.Content ?? "", metadata = CatalogInput.MetadataJson(request.Metadata),
                   isActive = request.IsActive ?? true, now });
-        return Results.Json((await Catalog.Packages(connection, merchantId, [id], activeFeesOnly: false))[0], statusCode: StatusCodes.Status201Created);
+        return (await Catalog.Packages(connection, merchantId, [id], activeFeesOnly: false))[0];
     }
 
-    public static async Task<IResult> Update(long id, RequestBody body, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock)
+    public static async Task<IResult> HandleUpdate(long id, RequestBody body, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock) =>
+        Results.Ok(await Update(db, user.MerchantId(), id, body.As<Request>(), body.Has, clock));
+
+    /// <summary>Changes what is sent; <paramref name="isSent"/> tells a blank content that clears from one not sent.</summary>
+    public static async Task<PackageView> Update(NpgsqlDataSource db, long merchantId, long id, Request request,
+        Func<string, bool> isSent, TimeProvider clock)
     {
-        var request = body.As<Request>();
         var errors = new FieldErrors();
         var title = CatalogInput.Title(errors, request.Title, required: false);
         CatalogInput.Content(errors, request.Content);
         CatalogInput.Metadata(errors, request.Metadata);
         errors.ThrowIfAny();
-        var merchantId = user.MerchantId();
         var set = request.Metadata?.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value) ?? [];
         var removed = request.Metadata?.Where(p => p.Value is null).Select(p => p.Key).ToArray() ?? [];
         await using var connection = await db.OpenConnectionAsync();
@@ -56,29 +60,53 @@ internal static class Packages
                 metadata = (metadata - @removed::text[]) || @set::jsonb, is_active = coalesce(@isActive, is_active), updated_at = @now
             where id = @id and merchant_id = @merchantId
             """,
-            new { title, hasContent = body.Has("content"), content = request.Content, removed,
+            new { title, hasContent = isSent("content"), content = request.Content, removed,
                   set = System.Text.Json.JsonSerializer.Serialize(set), isActive = request.IsActive, now = clock.GetUtcNow(), id, merchantId });
         if (updated == 0) throw ApiException.NotFound("Package not found");
-        return Results.Ok((await Catalog.Packages(connection, merchantId, [id], activeFeesOnly: false))[0]);
+        return (await Catalog.Packages(connection, merchantId, [id], activeFeesOnly: false))[0];
     }
 
-    public static async Task<IResult> List(ClaimsPrincipal user, NpgsqlDataSource db, string? search, int? page, int? limit)
+    public static async Task<IResult> HandleList(ClaimsPrincipal user, NpgsqlDataSource db, string? search, int? page, int? limit) =>
+        Results.Ok(await List(db, user.MerchantId(), search, page, limit));
+
+    public static async Task<OffsetPage<PackageView>> List(NpgsqlDataSource db, long merchantId, string? search, int? page, int? limit)
     {
         var paging = PageRequest.From(page, limit);
-        var merchantId = user.MerchantId();
         var filter = new { merchantId, search = ListItems.Like(search), limit = paging.Size, offset = paging.Offset };
         const string where = "where merchant_id = @merchantId and (@search::text is null or lower(title) like @search)";
         await using var connection = await db.OpenConnectionAsync();
         var total = await connection.ExecuteScalarAsync<long>($"select count(*) from access.packages {where}", filter);
         var ids = (await connection.QueryAsync<long>($"select id from access.packages {where} order by id desc limit @limit offset @offset", filter)).ToArray();
-        return Results.Ok(OffsetPage<PackageView>.Of(await Catalog.Packages(connection, merchantId, ids, activeFeesOnly: false), total, paging));
+        return OffsetPage<PackageView>.Of(await Catalog.Packages(connection, merchantId, ids, activeFeesOnly: false), total, paging);
     }
 
-    public static async Task<IResult> AddItem(long id, RequestBody body, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock)
+    /// <summary>One of the merchant's own packages (any state, every fee), or null.</summary>
+    public static async Task<PackageView?> ForMerchant(NpgsqlConnection connection, long merchantId, long id) =>
+        (await Catalog.Packages(connection, merchantId, [id], activeFeesOnly: false)).SingleOrDefault();
+
+    /// <summary>The assets in one of the merchant's packages, active or not, in the order they were added.</summary>
+    public static async Task<IReadOnlyList<ItemView>> ItemsForMerchant(NpgsqlConnection connection, long merchantId, long id)
     {
-        var request = body.As<AddItemRequest>();
+        var ids = (await connection.QueryAsync<long>(
+            """
+            select item_id from access.package_items where package_id = @id and merchant_id = @merchantId
+            order by added_at, item_id
+            """, new { id, merchantId })).ToArray();
+        return await Catalog.Items(connection, merchantId, ids, withContent: false, activeFeesOnly: false);
+    }
+
+    /// <summary>Every package of the merchant as (id, title, active), by title, for the admin's pickers.</summary>
+    public static async Task<IReadOnlyList<CatalogChoice>> Choices(NpgsqlConnection connection, long merchantId) =>
+        (await connection.QueryAsync<CatalogChoice>(
+            "select id, title, is_active from access.packages where merchant_id = @merchantId order by lower(title), id",
+            new { merchantId })).ToList();
+
+    public static async Task<IResult> HandleAddItem(long id, RequestBody body, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock) =>
+        Results.Ok(await AddItem(db, user.MerchantId(), id, body.As<AddItemRequest>(), clock));
+
+    public static async Task<PackageView> AddItem(NpgsqlDataSource db, long merchantId, long id, AddItemRequest request, TimeProvider clock)
+    {
         if (request.ItemId is null or < 1) throw ApiException.Invalid("item_id", "is required");
-        var merchantId = user.MerchantId();
         await using var connection = await db.OpenConnectionAsync();
         var found = await connection.QuerySingleAsync<(bool Package, bool Item)>(
             """
@@ -92,18 +120,20 @@ internal static class Packages
             insert into access.package_items (merchant_id, package_id, item_id, added_at) values (@merchantId, @id, @itemId, @now)
             on conflict do nothing
             """, new { merchantId, id, itemId = request.ItemId, now = clock.GetUtcNow() });
-        return Results.Ok((await Catalog.Packages(connection, merchantId, [id], activeFeesOnly: false))[0]);
+        return (await Catalog.Packages(connection, merchantId, [id], activeFeesOnly: false))[0];
     }
 
-    public static async Task<IResult> RemoveItem(long id, long itemId, ClaimsPrincipal user, NpgsqlDataSource db)
+    public static async Task<IResult> HandleRemoveItem(long id, long itemId, ClaimsPrincipal user, NpgsqlDataSource db) =>
+        Results.Ok(await RemoveItem(db, user.MerchantId(), id, itemId));
+
+    public static async Task<PackageView> RemoveItem(NpgsqlDataSource db, long merchantId, long id, long itemId)
     {
-        var merchantId = user.MerchantId();
         await using var connection = await db.OpenConnectionAsync();
         var removed = await connection.ExecuteAsync(
             "delete from access.package_items where package_id = @id and item_id = @itemId and merchant_id = @merchantId",
             new { id, itemId, merchantId });
         if (removed == 0) throw ApiException.NotFound("The item is not in this package");
-        return Results.Ok((await Catalog.Packages(connection, merchantId, [id], activeFeesOnly: false))[0]);
+        return (await Catalog.Packages(connection, merchantId, [id], activeFeesOnly: false))[0];
     }
 
     public static async Task<IResult> Public(long id, NpgsqlDataSource db)

@@ -21,6 +21,8 @@ public sealed class RunBulkJobs(NpgsqlDataSource db, TimeProvider clock, ILogger
 {
     public static readonly TimeSpan StaleAfter = TimeSpan.FromMinutes(2);
     private const int ProgressEvery = 10_000;
+    // A 100,000-row file is validated and applied in seconds; the default 30 s would cut a larger one off on a busy server.
+    private const int StatementTimeout = 600;
 
     private sealed record Job(long Id, long MerchantId, string Action, bool DryRun, bool ApplyValidRows, byte[] File, string Actor);
 
@@ -60,12 +62,12 @@ public sealed class RunBulkJobs(NpgsqlDataSource db, TimeProvider clock, ILogger
     private async Task Run(Job job)
     {
         await using var connection = await db.OpenConnectionAsync();
-        await connection.ExecuteAsync("delete from access.bulk_rows where job_id = @Id", new { job.Id });
+        await connection.ExecuteAsync("delete from access.bulk_rows where job_id = @Id", new { job.Id }, commandTimeout: StatementTimeout);
         var total = await Load(connection, job);
 
         await Progress(connection, job.Id, "validating", total);
         var now = clock.GetUtcNow();
-        await connection.ExecuteAsync(Validation(job.Action), new { jobId = job.Id, merchantId = job.MerchantId, now });
+        await connection.ExecuteAsync(Validation(job.Action), new { jobId = job.Id, merchantId = job.MerchantId, now }, commandTimeout: StatementTimeout);
         var (errors, skipped) = await connection.QuerySingleAsync<(int Errors, int Skipped)>(
             "select count(*) filter (where outcome = 'error'), count(*) filter (where outcome = 'skipped') from access.bulk_rows where job_id = @Id",
             new { job.Id });
@@ -83,7 +85,7 @@ public sealed class RunBulkJobs(NpgsqlDataSource db, TimeProvider clock, ILogger
         await Progress(connection, job.Id, "applying", total);
         await using var transaction = await connection.BeginTransactionAsync();
         var applied = await connection.ExecuteScalarAsync<int>(Apply(job.Action),
-            new { jobId = job.Id, merchantId = job.MerchantId, now = clock.GetUtcNow(), actor = job.Actor }, transaction);
+            new { jobId = job.Id, merchantId = job.MerchantId, now = clock.GetUtcNow(), actor = job.Actor }, transaction, StatementTimeout);
         await Outbox.Enqueue(connection, transaction, job.MerchantId, "bulk.job.completed",
             new { bulk_job_id = job.Id, action = job.Action, applied, skipped, errors }, clock.GetUtcNow());
         await Finish(connection, transaction, job, "completed", applied, skipped, errors,
@@ -276,17 +278,26 @@ public sealed class RunBulkJobs(NpgsqlDataSource db, TimeProvider clock, ILogger
                 where r.job_id = @jobId and r.line = m.line
                 returning r.line
             ),
+            befores as (select pass_id, min(before_expires) as before_expires from matched group by pass_id),
             records as (
-                select p.id, p.merchant_id, access.pass_record(row(p.*)::access.passes, @now) as record,
-                       (select min(before_expires) from matched m where m.pass_id = p.id) as before_expires
+                select p.id, p.merchant_id, b.before_expires,
+                       access.pass_record(row(p.*)::access.passes, c.uuid, c.email, coalesce(i.title, pk.title),
+                                          f.description, f.access_type, f.amount, f.currency, @now) as record
                 from changed p
+                join accounts.consumers c on c.id = p.consumer_id
+                left join access.items i on i.id = p.item_id
+                left join access.packages pk on pk.id = p.package_id
+                left join access.access_fees f on f.id = p.access_fee_id
+                left join befores b on b.pass_id = p.id
             ),
             audit as (
                 insert into access.pass_changes (merchant_id, pass_id, action, actor, at, before, after)
                 select merchant_id, id, '{verb}', @actor, @now,
                        case when before_expires is null then null
-                            else record || jsonb_build_object('expires_at', extract(epoch from before_expires)::bigint, 'revoked', false, 'revoked_at', null) end,
-                       record
+                            else jsonb_build_object('status', 'Active', 'starts_at', record -> 'starts_at',
+                                                    'expires_at', extract(epoch from before_expires)::bigint, 'revoked_at', null) end,
+                       jsonb_build_object('status', record -> 'status', 'starts_at', record -> 'starts_at',
+                                          'expires_at', record -> 'expires_at', 'revoked_at', record -> 'revoked_at')
                 from records
             ),
             events as (

@@ -19,16 +19,15 @@ internal static class SaveAccessFee
         int? TrialQuantity, string? TrialPeriod, string? TrialDescription, DateTimeOffset? StartsAt, DateTimeOffset? ExpiresAt,
         bool? IsActive);
 
-    public static Task<IResult> ForItem(long id, RequestBody body, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock) =>
-        Create(body, user, db, clock, itemId: id, packageId: null);
+    public static async Task<IResult> ForItem(long id, RequestBody body, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock) =>
+        Results.Json(await Create(db, user.MerchantId(), Resource.Item(id), body.As<Request>(), clock), statusCode: StatusCodes.Status201Created);
 
-    public static Task<IResult> ForPackage(long id, RequestBody body, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock) =>
-        Create(body, user, db, clock, itemId: null, packageId: id);
+    public static async Task<IResult> ForPackage(long id, RequestBody body, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock) =>
+        Results.Json(await Create(db, user.MerchantId(), Resource.Package(id), body.As<Request>(), clock), statusCode: StatusCodes.Status201Created);
 
-    private static async Task<IResult> Create(RequestBody body, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock,
-        long? itemId, long? packageId)
+    /// <summary>A new price option of one of the merchant's items or packages: the API and the admin's asset and package pages.</summary>
+    public static async Task<AccessFeeView> Create(NpgsqlDataSource db, long merchantId, Resource owner, Request request, TimeProvider clock)
     {
-        var request = body.As<Request>();
         var errors = new FieldErrors();
         if (request.AccessType is null) errors.Add("access_type", "is required");
         if (request.Amount is null) errors.Add("amount", "is required");
@@ -37,7 +36,6 @@ internal static class SaveAccessFee
         Check(errors, request, request.AccessType);
         errors.ThrowIfAny();
 
-        var merchantId = user.MerchantId();
         await using var connection = await db.OpenConnectionAsync();
         var now = clock.GetUtcNow();
         var id = await connection.ExecuteScalarAsync<long?>(
@@ -52,20 +50,26 @@ internal static class SaveAccessFee
             """,
             new
             {
-                merchantId, itemId, packageId, accessType = request.AccessType, amount = request.Amount, currency = request.Currency,
-                quantity = request.Quantity ?? 1, period = request.Period, description = request.Description?.Trim() ?? "",
-                trialQuantity = request.TrialQuantity, trialPeriod = request.TrialPeriod, trialDescription = request.TrialDescription,
-                startsAt = request.StartsAt, expiresAt = request.ExpiresAt, isActive = request.IsActive ?? true, now,
+                merchantId, itemId = owner.ItemId, packageId = owner.PackageId, accessType = request.AccessType, amount = request.Amount,
+                currency = request.Currency, quantity = request.Quantity ?? 1, period = request.Period,
+                description = request.Description?.Trim() ?? "", trialQuantity = request.TrialQuantity, trialPeriod = request.TrialPeriod,
+                trialDescription = request.TrialDescription, startsAt = request.StartsAt, expiresAt = request.ExpiresAt,
+                isActive = request.IsActive ?? true, now,
             });
-        if (id is null) throw ApiException.NotFound(itemId is null ? "Package not found" : "Item not found");
-        return Results.Json((await Catalog.Fees(connection, [], [], activeOnly: false, feeIds: [id.Value]))[0],
-            statusCode: StatusCodes.Status201Created);
+        if (id is null) throw ApiException.NotFound(owner.ItemId is null ? "Package not found" : "Item not found");
+        return (await Catalog.Fees(connection, [], [], activeOnly: false, feeIds: [id.Value]))[0];
     }
 
-    public static async Task<IResult> Update(long id, RequestBody body, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock)
+    public static async Task<IResult> HandleUpdate(long id, RequestBody body, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock) =>
+        Results.Ok(await Update(db, user.MerchantId(), id, body.As<Request>(), body.Has, clock));
+
+    /// <summary>
+    /// Changes what is sent. <paramref name="isSent"/> says which fields the caller sent (snake_case), so that a trial or
+    /// a start or end date sent blank is cleared while one not sent is kept.
+    /// </summary>
+    public static async Task<AccessFeeView> Update(NpgsqlDataSource db, long merchantId, long id, Request request,
+        Func<string, bool> isSent, TimeProvider clock)
     {
-        var request = body.As<Request>();
-        var merchantId = user.MerchantId();
         await using var connection = await db.OpenConnectionAsync();
         var current = await connection.QuerySingleOrDefaultAsync<string>(
             "select access_type from access.access_fees where id = @id and merchant_id = @merchantId", new { id, merchantId })
@@ -92,12 +96,12 @@ internal static class SaveAccessFee
             {
                 accessType = request.AccessType, amount = request.Amount, currency = request.Currency, quantity = request.Quantity,
                 period = request.Period, description = request.Description?.Trim(),
-                hasTrial = body.Has("trial_quantity") || body.Has("trial_period"), trialQuantity = request.TrialQuantity,
+                hasTrial = isSent("trial_quantity") || isSent("trial_period"), trialQuantity = request.TrialQuantity,
                 trialPeriod = request.TrialPeriod, trialDescription = request.TrialDescription,
-                hasStartsAt = body.Has("starts_at"), startsAt = request.StartsAt, hasExpiresAt = body.Has("expires_at"),
+                hasStartsAt = isSent("starts_at"), startsAt = request.StartsAt, hasExpiresAt = isSent("expires_at"),
                 expiresAt = request.ExpiresAt, isActive = request.IsActive, now = clock.GetUtcNow(), id, merchantId,
             });
-        return Results.Ok((await Catalog.Fees(connection, [], [], activeOnly: false, feeIds: [id]))[0]);
+        return (await Catalog.Fees(connection, [], [], activeOnly: false, feeIds: [id]))[0];
     }
 
     private static void Check(FieldErrors errors, Request request, string? accessType)

@@ -39,13 +39,7 @@ public static class SearchAccess
         long Id() => long.TryParse(q, out var id) && id > 0 ? id : throw ApiException.Invalid("q", $"must be a number for {filter}");
         return filter switch
         {
-            "email" when q.Contains('@') && !q.StartsWith('@') => (
-                "and p.consumer_id in (select id from accounts.consumers where merchant_id = @merchantId and lower(email) = lower(@q))", q),
-            "email" => (
-                """
-                and p.consumer_id in (select id from accounts.consumers where merchant_id = @merchantId
-                    and (lower(split_part(email, '@', 1)) = lower(@q) or lower(split_part(email, '@', 2)) = lower(@q)))
-                """, q.TrimStart('@')),
+            "email" => ByEmail(q),
             "viewer_id" => ("and p.consumer_id = @q", Id()),
             "asset_id" => ("and p.item_id = @q", Id()),
             "package_id" => ("and p.package_id = @q", Id()),
@@ -56,7 +50,22 @@ public static class SearchAccess
                 """, ListItems.Like(q)!),
             _ => throw ApiException.Invalid("filter", "must be one of " + string.Join(", ", Filters)),
         };
+
+        static (string, object) ByEmail(string q)
+        {
+            var (condition, email) = EmailMatch(q);
+            return ($"and p.consumer_id in (select id from accounts.consumers where merchant_id = @merchantId and {condition})", email);
+        }
     }
+
+    /// <summary>
+    /// The email rule, as a condition on accounts.consumers with its @q value: the whole address, or exactly its part
+    /// before or after the @ ("derby", "mail.com", "@mail.com"), never a fragment. The admin's viewer search uses it too.
+    /// </summary>
+    internal static (string Condition, string Value) EmailMatch(string q) =>
+        q.Contains('@') && !q.StartsWith('@')
+            ? ("lower(email) = lower(@q)", q)
+            : ("(lower(split_part(email, '@', 1)) = lower(@q) or lower(split_part(email, '@', 2)) = lower(@q))", q.TrimStart('@'));
 
     public static async Task<IResult> Handle(ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock, string? status,
         string? filter, string? q, int? page, int? limit)

@@ -14,9 +14,16 @@ internal static class UpdateItem
 {
     internal sealed record Request(string? Title, string? ItemType, string? Content, Dictionary<string, string?>? Metadata, bool? IsActive);
 
-    public static async Task<IResult> Handle(long id, RequestBody body, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock)
+    public static async Task<IResult> Handle(long id, RequestBody body, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock) =>
+        Results.Ok(await Run(db, user.MerchantId(), id, body.As<Request>(), body.Has, clock));
+
+    /// <summary>
+    /// The use case, shared by the API and the admin's asset page. <paramref name="isSent"/> says which fields the caller
+    /// sent (snake_case names): a blank content that was sent clears it, one that was not keeps it.
+    /// </summary>
+    public static async Task<ItemView> Run(NpgsqlDataSource db, long merchantId, long id, Request request, Func<string, bool> isSent,
+        TimeProvider clock)
     {
-        var request = body.As<Request>();
         var errors = new FieldErrors();
         var title = CatalogInput.Title(errors, request.Title, required: false);
         if (request.ItemType is not null && !ItemTypeView.Names.Contains(request.ItemType))
@@ -25,7 +32,6 @@ internal static class UpdateItem
         CatalogInput.Metadata(errors, request.Metadata);
         errors.ThrowIfAny();
 
-        var merchantId = user.MerchantId();
         var set = request.Metadata?.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value) ?? [];
         var removed = request.Metadata?.Where(p => p.Value is null).Select(p => p.Key).ToArray() ?? [];
         await using var connection = await db.OpenConnectionAsync();
@@ -38,10 +44,10 @@ internal static class UpdateItem
                 is_active = coalesce(@isActive, is_active), updated_at = @now
             where id = @id and merchant_id = @merchantId
             """,
-            new { title, itemType = request.ItemType, hasContent = body.Has("content"), content = request.Content,
+            new { title, itemType = request.ItemType, hasContent = isSent("content"), content = request.Content,
                   removed, set = System.Text.Json.JsonSerializer.Serialize(set), isActive = request.IsActive,
                   now = clock.GetUtcNow(), id, merchantId });
         if (updated == 0) throw ApiException.NotFound("Item not found");
-        return Results.Ok((await Catalog.Items(connection, merchantId, [id], withContent: true, activeFeesOnly: false))[0]);
+        return (await Catalog.Items(connection, merchantId, [id], withContent: true, activeFeesOnly: false))[0];
     }
 }

@@ -19,6 +19,8 @@ public static class AccountsModule
     {
         var services = builder.Services;
         services.AddSingleton<Tokens>();
+        services.AddSingleton<ActiveSessions>();
+        services.AddHostedService<ActiveSessions.Listener>();
         services.AddTransient<PruneSignIns>();
 
         services.AddAuthentication(Auth.BearerScheme)
@@ -66,13 +68,8 @@ public static class AccountsModule
     private static async Task EnsureSessionIsActive(TokenValidatedContext context)
     {
         var sessionId = long.TryParse(context.Principal?.FindFirst(Auth.SessionIdClaim)?.Value, out var sid) ? sid : 0;
-        var db = context.HttpContext.RequestServices.GetRequiredService<NpgsqlDataSource>();
-        var clock = context.HttpContext.RequestServices.GetRequiredService<TimeProvider>();
-        await using var connection = await db.OpenConnectionAsync(context.HttpContext.RequestAborted);
-        var active = await connection.ExecuteScalarAsync<bool>(
-            "select exists (select 1 from accounts.sessions where id = @sessionId and revoked_at is null and expires_at > @now)",
-            new { sessionId, now = clock.GetUtcNow() });
-        if (!active) context.Fail("The session has ended");
+        var sessions = context.HttpContext.RequestServices.GetRequiredService<ActiveSessions>();
+        if (!await sessions.IsOpen(sessionId, context.HttpContext.RequestAborted)) context.Fail("The session has ended");
     }
 }
 

@@ -17,20 +17,20 @@ internal static class Authenticate
         string? GrantType, string? ClientId, string? Username, string? Email, string? Password,
         string? ClientSecret, string? RefreshToken, string? Referrer);
 
-    public static Task<IResult> Handle(RequestBody body, NpgsqlDataSource db, Tokens tokens, TimeProvider clock) =>
-        Run(body.As<Request>(), db, tokens, clock, passwordOnly: false);
+    public static Task<IResult> Handle(RequestBody body, NpgsqlDataSource db, Tokens tokens, TimeProvider clock, ActiveSessions sessions) =>
+        Run(body.As<Request>(), db, tokens, clock, sessions, passwordOnly: false);
 
-    public static Task<IResult> HandleV2(RequestBody body, NpgsqlDataSource db, Tokens tokens, TimeProvider clock) =>
-        Run(body.As<Request>(), db, tokens, clock, passwordOnly: true);
+    public static Task<IResult> HandleV2(RequestBody body, NpgsqlDataSource db, Tokens tokens, TimeProvider clock, ActiveSessions sessions) =>
+        Run(body.As<Request>(), db, tokens, clock, sessions, passwordOnly: true);
 
-    private static async Task<IResult> Run(Request request, NpgsqlDataSource db, Tokens tokens, TimeProvider clock, bool passwordOnly)
+    private static async Task<IResult> Run(Request request, NpgsqlDataSource db, Tokens tokens, TimeProvider clock, ActiveSessions sessions, bool passwordOnly)
     {
         var grant = request.GrantType?.Trim() ?? (passwordOnly ? "password" : null);
         var response = grant switch
         {
             "password" => await Password(request, db, tokens, clock),
             "client_credentials" when !passwordOnly => await ClientCredentials(request, db, tokens),
-            "refresh_token" when !passwordOnly => await Refresh(request, db, tokens, clock),
+            "refresh_token" when !passwordOnly => await Refresh(request, db, tokens, clock, sessions),
             null => throw ApiException.Invalid("grant_type", "is required"),
             _ => throw ApiException.Invalid("grant_type", passwordOnly
                 ? "must be password"
@@ -94,7 +94,7 @@ internal static class Authenticate
         return new TokenResponse(access, refresh, expires, account);
     }
 
-    private static async Task<TokenResponse> Refresh(Request request, NpgsqlDataSource db, Tokens tokens, TimeProvider clock)
+    private static async Task<TokenResponse> Refresh(Request request, NpgsqlDataSource db, Tokens tokens, TimeProvider clock, ActiveSessions sessions)
     {
         if (string.IsNullOrEmpty(request.RefreshToken)) throw ApiException.Invalid("refresh_token", "is required");
         if (!Tokens.TryParseRefreshToken(request.RefreshToken, out var sessionId, out var secret))
@@ -119,7 +119,9 @@ internal static class Authenticate
             // A refresh token that was already used: someone holds a copy. End the session for both holders.
             await connection.ExecuteAsync("update accounts.sessions set revoked_at = @now where id = @sessionId",
                 new { now, sessionId }, transaction);
+            await ActiveSessions.Announce(connection, transaction, sessionId.ToString());
             await transaction.CommitAsync();
+            sessions.Forget(sessionId.ToString());
             throw ApiException.Unauthorized("Invalid refresh token");
         }
 

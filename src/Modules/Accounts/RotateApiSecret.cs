@@ -12,7 +12,7 @@ public static class RotateApiSecret
 {
     public static string NewSecret() => "gh_sk_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
 
-    public static async Task<string> Run(NpgsqlDataSource db, TimeProvider clock, long merchantId)
+    public static async Task<string> Run(NpgsqlDataSource db, TimeProvider clock, ActiveSessions sessions, long merchantId)
     {
         var secret = NewSecret();
         var now = clock.GetUtcNow();
@@ -23,7 +23,9 @@ public static class RotateApiSecret
             update accounts.merchants set api_secret = @secret, api_secret_rotated_at = @now, updated_at = @now where id = @merchantId;
             update accounts.sessions set revoked_at = @now where merchant_id = @merchantId and consumer_id is null and revoked_at is null;
             """, new { secret, now, merchantId }, transaction);
+        await ActiveSessions.Announce(connection, transaction, ActiveSessions.Everything);
         await transaction.CommitAsync();
+        sessions.Forget(ActiveSessions.Everything);
         return secret;
     }
 }

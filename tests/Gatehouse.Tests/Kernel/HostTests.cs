@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Gatehouse.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gatehouse.Tests.Kernel;
 
@@ -93,6 +94,41 @@ public sealed class HostTests(AppFixture app) : IClassFixture<AppFixture>
         var response = await other.SendAsync(dashboard);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains(merchant.Uuid.ToString(), await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_token_signed_out_on_one_instance_stops_working_on_another_at_once()
+    {
+        var merchant = await Given.Merchant(app.Db);
+        var viewer = await Given.Consumer(app.Host, merchant);
+        await using var second = await AlbaHost.For<Program>(b =>
+            AppFixture.Configure(b, app.ConnectionString, app.Clock, new Dictionary<string, string?>()));
+        // The second instance has seen the session open (and remembers it) ...
+        await second.Scenario(x => { x.Get.Url("/accounts"); x.WithBearerToken(viewer.AccessToken); });
+        // ... the viewer signs out on the first ...
+        await app.Host.Scenario(x => { x.Get.Url("/accounts/logout"); x.WithBearerToken(viewer.AccessToken); });
+        // ... and the second hears of it through NOTIFY well within a second.
+        var refused = false;
+        for (var attempt = 0; attempt < 20 && !refused; attempt++)
+        {
+            var result = await second.Scenario(x => { x.Get.Url("/accounts"); x.WithBearerToken(viewer.AccessToken); x.IgnoreStatusCode(); });
+            refused = result.Context.Response.StatusCode == 401;
+            if (!refused) await Task.Delay(50);
+        }
+        Assert.True(refused, "the second instance still accepted a signed-out token");
+    }
+
+    [Fact]
+    public async Task Rotating_the_api_secret_ends_the_merchant_tokens_minted_with_it()
+    {
+        var merchant = await Given.Merchant(app.Db);
+        var token = await Given.MerchantToken(app.Host, merchant);
+        var viewer = await Given.Consumer(app.Host, merchant);
+        await app.Host.Scenario(x => { x.Get.Url("/accounts"); x.WithBearerToken(token); });
+        await Gatehouse.Accounts.RotateApiSecret.Run(app.Db, app.Clock,
+            app.Host.Services.GetRequiredService<Gatehouse.Accounts.ActiveSessions>(), merchant.Id);
+        await app.Host.Scenario(x => { x.Get.Url("/accounts"); x.WithBearerToken(token); x.StatusCodeShouldBe(401); });
+        await app.Host.Scenario(x => { x.Get.Url("/accounts"); x.WithBearerToken(viewer.AccessToken); }); // viewers are not affected
     }
 
     private static string Cookies(HttpResponseMessage response) =>

@@ -14,7 +14,8 @@ public sealed class BulkModel(NpgsqlDataSource db, TimeProvider clock, IQueue qu
     public OffsetPage<BulkJobView> Jobs { get; private set; } = null!;
     public string? Error { get; private set; }
     [TempData] public string? Flash { get; set; }
-    [BindProperty(SupportsGet = true, Name = "page")] public int? PageNumber { get; set; }
+    // "page" is also Razor Pages' own route value, so it is read from the query string explicitly.
+    [FromQuery(Name = "page")] public int? PageNumber { get; set; }
     public bool AnyRunning => Jobs.Collection.Any(j => !BulkJobView.Finished.Contains(j.Status));
 
     public async Task OnGet()

@@ -6,7 +6,7 @@ using Npgsql;
 
 namespace Gatehouse.Accounts.Pages.Admin.Accounts;
 
-public sealed class SettingsModel(NpgsqlDataSource db, TimeProvider clock) : PageModel
+public sealed class SettingsModel(NpgsqlDataSource db, TimeProvider clock, ActiveSessions sessions) : PageModel
 {
     public string Name { get; private set; } = "";
     public Guid Uuid { get; private set; }
@@ -27,7 +27,7 @@ public sealed class SettingsModel(NpgsqlDataSource db, TimeProvider clock) : Pag
 
     public async Task<IActionResult> OnPostRotate()
     {
-        await RotateApiSecret.Run(db, clock, User.MerchantId());
+        await RotateApiSecret.Run(db, clock, sessions, User.MerchantId());
         return RedirectToPage(new { rotated = true });
     }
 }

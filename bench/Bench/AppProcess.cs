@@ -1,0 +1,61 @@
+using System.Diagnostics;
+
+namespace Gatehouse.Bench;
+
+/// <summary>The built app as its own process, as production runs it (Release build, Production environment).</summary>
+public sealed class AppProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    public string BaseUrl { get; }
+
+    private AppProcess(Process process, string baseUrl) => (_process, BaseUrl) = (process, baseUrl);
+
+    public static async Task<AppProcess> Start(string root, string connectionString, int port)
+    {
+        var baseUrl = $"http://127.0.0.1:{port}";
+        var start = new ProcessStartInfo("dotnet", "bin/Release/net10.0/Gatehouse.App.dll")
+        {
+            WorkingDirectory = Path.Combine(root, "src", "App"),
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        start.Environment["GATEHOUSE_DB"] = connectionString;
+        start.Environment["ASPNETCORE_URLS"] = baseUrl;
+        start.Environment["RateLimits__SignInPerMinute"] = "0";
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("app: " + e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var client = new HttpClient();
+        for (var i = 0; i < 120; i++)
+        {
+            try
+            {
+                if ((await client.GetAsync(baseUrl + "/health")).IsSuccessStatusCode) return new AppProcess(process, baseUrl);
+            }
+            catch (HttpRequestException)
+            {
+            }
+            if (process.HasExited) throw new InvalidOperationException("The app exited during start-up");
+            await Task.Delay(500);
+        }
+        throw new TimeoutException("The app did not answer /health within a minute");
+    }
+
+    public long WorkingSetBytes()
+    {
+        _process.Refresh();
+        return _process.WorkingSet64;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+}
