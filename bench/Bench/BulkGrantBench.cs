@@ -39,11 +39,17 @@ public static class BulkGrantBench
         if (!upload.IsSuccessStatusCode) throw new InvalidOperationException("upload failed: " + job);
         var id = job.GetProperty("id").GetInt64();
         JsonElement state;
+        var phases = new List<string>();
+        var last = "";
         do
         {
             await Task.Delay(50);
             state = JsonDocument.Parse(await client.GetStringAsync($"/v2/access/bulk/{id}")).RootElement;
-        } while (state.GetProperty("status").GetString() is "queued" or "loading" or "validating" or "applying");
+            var status = state.GetProperty("status").GetString()!;
+            if (status != last) phases.Add($"{status} at {Stopwatch.GetElapsedTime(started).TotalSeconds:0.00} s");
+            last = status;
+        } while (last is "queued" or "loading" or "validating" or "applying");
+        Console.WriteLine("bulk job phases: " + string.Join(", ", phases));
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         var applied = state.GetProperty("applied_rows").GetInt32();
         Console.WriteLine($"bulk grant of {Rows:N0} rows: {seconds:0.00} s, {state.GetProperty("status").GetString()}, {applied:N0} applied");

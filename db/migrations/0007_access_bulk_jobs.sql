@@ -19,7 +19,7 @@ create table access.bulk_jobs (
     actor             text        not null,
     created_at        timestamptz not null,
     started_at        timestamptz,
-    heartbeat_at      timestamptz,
+    heartbeat_at      timestamptz, -- progress only: a job's worker holds an advisory lock while it runs
     finished_at       timestamptz
 );
 create index bulk_jobs_merchant on access.bulk_jobs (merchant_id, id desc);
@@ -38,44 +38,7 @@ create table access.bulk_rows (
     outcome    text check (outcome in ('applied', 'skipped', 'error')),
     reason     text,
     pass_id    bigint,
+    -- for revoke and extend: the expiry before the change, for the audit and the event
+    before_expires timestamptz,
     primary key (job_id, line)
 );
-
--- A pass as the customer access record (the shape of PassView in the Access module), for events written
--- set-based by bulk jobs. A test compares its keys with the API's, so the two cannot drift apart. It reads no
--- table itself (callers join the viewer, title and fee), so PostgreSQL inlines it into set-based statements.
-create function access.pass_record(p access.passes, customer_uuid uuid, email text, title text,
-                                   fee_description text, fee_type text, amount numeric, currency text, now timestamptz)
-returns jsonb language sql immutable as $$
-    select jsonb_build_object(
-        'item_access_id', p.id,
-        'type', p.type,
-        'status', case when p.revoked_at is not null then 'Revoked'
-                       when p.expires_at <= now then 'Expired'
-                       when p.starts_at > now then 'Scheduled'
-                       when p.type = 'purchased' then 'Purchased'
-                       when p.type = 'granted' then 'Granted'
-                       when p.type = 'access-voucher' then 'Access-voucher'
-                       else 'Full-discount' end,
-        'resource_type', case when p.package_id is null then 'item' else 'package' end,
-        'item_id', coalesce(p.item_id, p.package_id),
-        'item_title', title,
-        'package_id', p.package_id,
-        'customer_id', p.consumer_id,
-        'customer_uuid', customer_uuid,
-        'consumer_email', email,
-        'merchant_id', p.merchant_id,
-        'starts_at', extract(epoch from p.starts_at)::bigint,
-        'expires_at', extract(epoch from p.expires_at)::bigint,
-        'created_at', extract(epoch from p.created_at)::bigint,
-        'revoked', p.revoked_at is not null,
-        'revoked_at', extract(epoch from p.revoked_at)::bigint,
-        'is_trial', p.is_trial,
-        'parent_resource_id', p.package_id,
-        'source', p.source,
-        'purchased_access_fee_id', p.access_fee_id,
-        'purchased_access_fee_description', fee_description,
-        'purchased_access_fee_type', fee_type,
-        'purchased_amount', amount,
-        'purchased_currency', trim(currency))
-$$;

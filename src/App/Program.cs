@@ -23,7 +23,6 @@ builder.Services.AddRazorPages(o =>
 });
 builder.Services.AddApiDocument();
 builder.Services.AddScheduler();
-builder.Services.AddQueue();
 
 var app = builder.Build();
 
@@ -45,7 +44,7 @@ app.MapGet("/health", Health.Check).ExcludeFromDescription();
 app.Services.UseScheduler(jobs =>
 {
     jobs.Schedule<PruneSignIns>().Hourly();
-    // Picks up bulk jobs queued on another instance or left by a crashed one; uploads also queue it at once.
+    // Picks up bulk jobs left by a worker that died or uploaded while every worker was busy; an upload starts one at once.
     jobs.Schedule<RunBulkJobs>().EveryFiveSeconds().PreventOverlapping(nameof(RunBulkJobs));
 });
 

@@ -14,12 +14,17 @@ public static class Outbox
 
     public static Task Enqueue(NpgsqlConnection connection, NpgsqlTransaction transaction, long merchantId,
         string type, object payload, DateTimeOffset occurredAt) =>
+        EnqueueJson(connection, transaction, merchantId, type, JsonSerializer.Serialize(payload, Json.Options), occurredAt);
+
+    /// <summary>The same, for a payload that is already JSON.</summary>
+    public static Task EnqueueJson(NpgsqlConnection connection, NpgsqlTransaction transaction, long merchantId,
+        string type, string payload, DateTimeOffset occurredAt) =>
         connection.ExecuteAsync(
             """
             insert into kernel.outbox (merchant_id, type, payload, created_at)
             values (@merchantId, @type, @payload::jsonb, @occurredAt);
             select pg_notify('kernel_outbox', @merchantId::text);
             """,
-            new { merchantId, type, payload = JsonSerializer.Serialize(payload, Json.Options), occurredAt },
+            new { merchantId, type, payload, occurredAt },
             transaction);
 }

@@ -1,9 +1,11 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using Coravel.Invocable;
 using CsvHelper;
 using Dapper;
 using Gatehouse.Kernel;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
@@ -11,25 +13,42 @@ using NpgsqlTypes;
 namespace Gatehouse.Access;
 
 /// <summary>
-/// Runs queued bulk jobs. A job is claimed in the database (FOR UPDATE SKIP LOCKED), so with several instances
-/// each job runs once; a job whose worker died (no heartbeat for 2 minutes) is claimed again and starts over.
-/// The rows are COPYed into access.bulk_rows, checked with one set-based statement, and applied with one more,
-/// which also writes the audit rows and the outbox events: all valid rows or none. Without "apply valid rows",
-/// a file with any bad row applies nothing.
+/// Runs bulk jobs. A worker claims a job by taking its advisory lock on a connection it keeps for the whole run,
+/// so with several instances each job runs once at a time; a job left unfinished by a worker that died (its
+/// connection, and so its lock, gone) is claimed again and starts over. The rows are COPYed into access.bulk_rows,
+/// checked with one set-based statement, and applied in one transaction with their audit rows and access events:
+/// all valid rows or none. Without "apply valid rows", a file with any bad row applies nothing.
 /// </summary>
 public sealed class RunBulkJobs(NpgsqlDataSource db, TimeProvider clock, ILogger<RunBulkJobs> log) : IInvocable
 {
-    public static readonly TimeSpan StaleAfter = TimeSpan.FromMinutes(2);
     private const int ProgressEvery = 10_000;
     // A 100,000-row file is validated and applied in seconds; the default 30 s would cut a larger one off on a busy server.
     private const int StatementTimeout = 600;
 
     private sealed record Job(long Id, long MerchantId, string Action, bool DryRun, bool ApplyValidRows, byte[] File, string Actor);
 
+    /// <summary>Starts a worker now, in the background, rather than at the next scheduled tick.</summary>
+    public static void StartNow(IServiceScopeFactory scopes) => _ = Task.Run(async () =>
+    {
+        using var scope = scopes.CreateScope();
+        var runner = scope.ServiceProvider.GetRequiredService<RunBulkJobs>();
+        try
+        {
+            await runner.Invoke();
+        }
+        catch (Exception e)
+        {
+            scope.ServiceProvider.GetRequiredService<ILogger<RunBulkJobs>>().LogError(e, "The bulk job worker stopped; the scheduler will pick the job up");
+        }
+    });
+
     public async Task Invoke()
     {
-        while (await Claim() is { } job)
+        while (true)
         {
+            await using var claim = await db.OpenConnectionAsync();
+            var job = await Claim(claim);
+            if (job is null) return;
             try
             {
                 await Run(job);
@@ -37,26 +56,36 @@ public sealed class RunBulkJobs(NpgsqlDataSource db, TimeProvider clock, ILogger
             catch (Exception e)
             {
                 log.LogError(e, "Bulk job {JobId} failed", job.Id);
-                await using var connection = await db.OpenConnectionAsync();
-                await connection.ExecuteAsync(
+                await claim.ExecuteAsync(
                     "update access.bulk_jobs set status = 'failed', message = 'The job failed unexpectedly; nothing was applied', finished_at = @now where id = @id",
                     new { now = clock.GetUtcNow(), id = job.Id });
+            }
+            finally
+            {
+                await claim.ExecuteAsync("select pg_advisory_unlock(hashtextextended('bulk_job:' || @Id, 0))", new { job.Id });
             }
         }
     }
 
-    private async Task<Job?> Claim()
+    /// <summary>The oldest unfinished job whose lock is free: queued, or left behind by a worker that died.</summary>
+    private async Task<Job?> Claim(NpgsqlConnection connection)
     {
-        var now = clock.GetUtcNow();
-        await using var connection = await db.OpenConnectionAsync();
-        return await connection.QuerySingleOrDefaultAsync<Job>(
-            """
-            update access.bulk_jobs set status = 'loading', started_at = @now, heartbeat_at = @now, loaded_rows = 0
-            where id = (select id from access.bulk_jobs
-                        where status = 'queued' or (status in ('loading', 'validating', 'applying') and heartbeat_at < @stale)
-                        order by id for update skip locked limit 1)
-            returning id, merchant_id, action, dry_run, apply_valid_rows, file, actor
-            """, new { now, stale = now - StaleAfter });
+        var candidates = await connection.QueryAsync<long>(
+            "select id from access.bulk_jobs where status in ('queued', 'loading', 'validating', 'applying') order by id limit 20");
+        foreach (var id in candidates)
+        {
+            if (!await connection.ExecuteScalarAsync<bool>("select pg_try_advisory_lock(hashtextextended('bulk_job:' || @id, 0))", new { id }))
+                continue;
+            var job = await connection.QuerySingleOrDefaultAsync<Job>(
+                """
+                update access.bulk_jobs set status = 'loading', started_at = @now, heartbeat_at = @now, loaded_rows = 0
+                where id = @id and status in ('queued', 'loading', 'validating', 'applying')
+                returning id, merchant_id, action, dry_run, apply_valid_rows, file, actor
+                """, new { id, now = clock.GetUtcNow() });
+            if (job is not null) return job;
+            await connection.ExecuteAsync("select pg_advisory_unlock(hashtextextended('bulk_job:' || @id, 0))", new { id });
+        }
+        return null;
     }
 
     private async Task Run(Job job)
@@ -64,6 +93,8 @@ public sealed class RunBulkJobs(NpgsqlDataSource db, TimeProvider clock, ILogger
         await using var connection = await db.OpenConnectionAsync();
         await connection.ExecuteAsync("delete from access.bulk_rows where job_id = @Id", new { job.Id }, commandTimeout: StatementTimeout);
         var total = await Load(connection, job);
+        // Fresh statistics, or the planner may take 100,000 new rows for a handful and pick a quadratic plan.
+        await connection.ExecuteAsync("analyze access.bulk_rows", commandTimeout: StatementTimeout);
 
         await Progress(connection, job.Id, "validating", total);
         var now = clock.GetUtcNow();
@@ -84,8 +115,7 @@ public sealed class RunBulkJobs(NpgsqlDataSource db, TimeProvider clock, ILogger
 
         await Progress(connection, job.Id, "applying", total);
         await using var transaction = await connection.BeginTransactionAsync();
-        var applied = await connection.ExecuteScalarAsync<int>(Apply(job.Action),
-            new { jobId = job.Id, merchantId = job.MerchantId, now = clock.GetUtcNow(), actor = job.Actor }, transaction, StatementTimeout);
+        var applied = await Apply(connection, transaction, job, clock.GetUtcNow());
         await Outbox.Enqueue(connection, transaction, job.MerchantId, "bulk.job.completed",
             new { bulk_job_id = job.Id, action = job.Action, applied, skipped, errors }, clock.GetUtcNow());
         await Finish(connection, transaction, job, "completed", applied, skipped, errors,
@@ -224,94 +254,102 @@ public sealed class RunBulkJobs(NpgsqlDataSource db, TimeProvider clock, ILogger
             """;
     }
 
-    /// <summary>Applies every unmarked row in one statement, with the audit rows and the access events; answers how many rows were applied.</summary>
-    private static string Apply(string action)
+    /// <summary>
+    /// Applies every unmarked row: one set-based statement changes the passes and marks each row with its pass,
+    /// one writes the audit rows of revokes and extends, and the access events (the same payload as a single
+    /// change's) are COPYed into the outbox.
+    /// </summary>
+    private static async Task<int> Apply(NpgsqlConnection connection, NpgsqlTransaction transaction, Job job, DateTimeOffset now)
     {
-        var change = action switch
+        var args = new { jobId = job.Id, merchantId = job.MerchantId, now, actor = job.Actor };
+        var verb = job.Action switch { "grant" => "granted", "revoke" => "revoked", _ => "extended" };
+        var applied = await connection.ExecuteAsync(Change(job.Action), args, transaction, StatementTimeout);
+
+        // A granted pass is audited by its row (the job's actor, time and file); revokes and extends, which can touch
+        // several passes per row, are audited per pass.
+        if (job.Action != "grant")
+            await connection.ExecuteAsync(
+            $"""
+            insert into access.pass_changes (merchant_id, pass_id, action, actor, at, before, after)
+            select p.merchant_id, p.id, '{verb}', @actor, @now,
+                   case when r.before_expires is not null then jsonb_build_object('status', 'Active',
+                        'starts_at', extract(epoch from p.starts_at)::bigint, 'expires_at', extract(epoch from r.before_expires)::bigint,
+                        'revoked_at', null) end,
+                   jsonb_build_object('status', case when p.revoked_at is not null then 'Revoked' else 'Active' end,
+                        'starts_at', extract(epoch from p.starts_at)::bigint, 'expires_at', extract(epoch from p.expires_at)::bigint,
+                        'revoked_at', extract(epoch from p.revoked_at)::bigint)
+            from access.bulk_rows r join access.passes p on p.id = r.pass_id
+            where r.job_id = @jobId and r.outcome = 'applied'
+            """, args, transaction, StatementTimeout);
+
+        var rows = await connection.QueryAsync<(long PassId, DateTimeOffset? BeforeExpires)>(
+            "select pass_id, before_expires from access.bulk_rows where job_id = @jobId and outcome = 'applied'", args, transaction);
+        var before = rows.ToDictionary(r => r.PassId, r => r.BeforeExpires);
+        var passes = await connection.QueryAsync<Passes.Row>(
+            Passes.Select + " where p.id in (select pass_id from access.bulk_rows where job_id = @jobId and outcome = 'applied')",
+            args, transaction, commandTimeout: StatementTimeout);
+        await using (var outbox = await connection.BeginBinaryImportAsync(
+            "copy kernel.outbox (merchant_id, type, payload, created_at) from stdin (format binary)"))
         {
-            "grant" => """
-                changed as (
-                    insert into access.passes (merchant_id, consumer_id, item_id, type, source, source_id, starts_at, expires_at, created_at, updated_at)
-                    select @merchantId, r.user_id, r.item_id, 'granted', 'bulk', @jobId, coalesce(r.starts_at, @now), r.expires_at, @now, @now
-                    from access.bulk_rows r where r.job_id = @jobId and r.outcome is null
-                    returning *
-                ),
-                matched as (
-                    select r.line, p.id as pass_id, null::timestamptz as before_expires
-                    from access.bulk_rows r join changed p on p.consumer_id = r.user_id and p.item_id = r.item_id
-                         and p.expires_at = r.expires_at and p.starts_at = coalesce(r.starts_at, @now)
-                    where r.job_id = @jobId and r.outcome is null
-                ),
-                """,
-            "revoke" => """
-                targets as (
-                    select p.id, r.line, p.expires_at as before_expires from access.bulk_rows r
-                    join access.passes p on p.consumer_id = r.user_id and p.item_id = r.item_id and p.merchant_id = @merchantId
-                         and p.revoked_at is null and p.expires_at > @now
-                    where r.job_id = @jobId and r.outcome is null
-                ),
-                changed as (
-                    update access.passes p set revoked_at = @now, updated_at = @now from targets t where p.id = t.id returning p.*
-                ),
-                matched as (select line, id as pass_id, before_expires from targets),
-                """,
-            _ => """
-                targets as (
-                    select distinct on (r.line) p.id, r.line, p.expires_at as before_expires, r.expires_at as new_expires
-                    from access.bulk_rows r
-                    join access.passes p on p.consumer_id = r.user_id and p.item_id = r.item_id and p.merchant_id = @merchantId and p.revoked_at is null
-                    where r.job_id = @jobId and r.outcome is null
-                    order by r.line, p.expires_at desc, p.id desc
-                ),
-                changed as (
-                    update access.passes p set expires_at = t.new_expires, updated_at = @now from targets t where p.id = t.id returning p.*
-                ),
-                matched as (select line, id as pass_id, before_expires from targets),
-                """,
-        };
-        var verb = action switch { "grant" => "granted", "revoke" => "revoked", _ => "extended" };
-        return $"""
-            with {change}
-            marked as (
-                update access.bulk_rows r set outcome = 'applied', pass_id = m.pass_id
-                from (select line, min(pass_id) as pass_id from matched group by line) m
-                where r.job_id = @jobId and r.line = m.line
-                returning r.line
-            ),
-            befores as (select pass_id, min(before_expires) as before_expires from matched group by pass_id),
-            records as (
-                select p.id, p.merchant_id, b.before_expires,
-                       access.pass_record(row(p.*)::access.passes, c.uuid, c.email, coalesce(i.title, pk.title),
-                                          f.description, f.access_type, f.amount, f.currency, @now) as record
-                from changed p
-                join accounts.consumers c on c.id = p.consumer_id
-                left join access.items i on i.id = p.item_id
-                left join access.packages pk on pk.id = p.package_id
-                left join access.access_fees f on f.id = p.access_fee_id
-                left join befores b on b.pass_id = p.id
-            ),
-            audit as (
-                insert into access.pass_changes (merchant_id, pass_id, action, actor, at, before, after)
-                select merchant_id, id, '{verb}', @actor, @now,
-                       case when before_expires is null then null
-                            else jsonb_build_object('status', 'Active', 'starts_at', record -> 'starts_at',
-                                                    'expires_at', extract(epoch from before_expires)::bigint, 'revoked_at', null) end,
-                       jsonb_build_object('status', record -> 'status', 'starts_at', record -> 'starts_at',
-                                          'expires_at', record -> 'expires_at', 'revoked_at', record -> 'revoked_at')
-                from records
-            ),
-            events as (
-                insert into kernel.outbox (merchant_id, type, payload, created_at)
-                select merchant_id, 'asset.access.{verb}', record || jsonb_build_object(
-                           'access_fee_id', record -> 'purchased_access_fee_id', 'consumer_id', record -> 'customer_id',
-                           'date', to_char(@now at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-                           'extended', {(verb == "extended" ? "true" : "false")},
-                           'original_expires_at', coalesce(extract(epoch from before_expires)::bigint, (record ->> 'expires_at')::bigint),
-                           'voucher_code', null, 'actor', @actor),
-                       @now
-                from records
-            )
-            select count(*)::int from marked
-            """;
+            foreach (var row in passes)
+            {
+                var view = Passes.View(row, now);
+                var payload = AccessEvents.Payload(view, verb, job.Actor, before[view.ItemAccessId]?.ToUnixTimeSeconds(), now);
+                await outbox.StartRowAsync();
+                await outbox.WriteAsync(job.MerchantId, NpgsqlDbType.Bigint);
+                await outbox.WriteAsync($"asset.access.{verb}", NpgsqlDbType.Text);
+                await outbox.WriteAsync(payload, NpgsqlDbType.Jsonb);
+                await outbox.WriteAsync(now.UtcDateTime, NpgsqlDbType.TimestampTz);
+            }
+            await outbox.CompleteAsync();
+        }
+        return applied;
     }
+
+    /// <summary>The statement that changes the passes of the unmarked rows and marks each row applied, with its pass.</summary>
+    private static string Change(string action) => action switch
+    {
+        // Ids are drawn for the rows first, so each new pass is known by its row without joining back.
+        "grant" => """
+            with numbered as (
+                update access.bulk_rows r set pass_id = nextval(pg_get_serial_sequence('access.passes', 'id')), outcome = 'applied'
+                where r.job_id = @jobId and r.outcome is null
+                returning r.pass_id, r.user_id, r.item_id, r.starts_at, r.expires_at
+            )
+            insert into access.passes (id, merchant_id, consumer_id, item_id, type, source, source_id, starts_at, expires_at, created_at, updated_at)
+            overriding system value
+            select pass_id, @merchantId, user_id, item_id, 'granted', 'bulk', @jobId, coalesce(starts_at, @now), expires_at, @now, @now
+            from numbered
+            """,
+        // Every active pass of the viewer for the asset; the row keeps the first as its pass.
+        "revoke" => """
+            with targets as (
+                select p.id, r.line, p.expires_at as before_expires from access.bulk_rows r
+                join access.passes p on p.consumer_id = r.user_id and p.item_id = r.item_id and p.merchant_id = @merchantId
+                     and p.revoked_at is null and p.expires_at > @now
+                where r.job_id = @jobId and r.outcome is null
+            ),
+            changed as (
+                update access.passes p set revoked_at = @now, updated_at = @now from targets t where p.id = t.id returning p.id
+            )
+            update access.bulk_rows r set outcome = 'applied', pass_id = t.id, before_expires = t.before_expires
+            from (select distinct on (line) line, id, before_expires from targets order by line, id) t
+            where r.job_id = @jobId and r.line = t.line
+            """,
+        // The pass that lasts longest is the one extended.
+        _ => """
+            with targets as (
+                select distinct on (r.line) p.id, r.line, p.expires_at as before_expires, r.expires_at as new_expires
+                from access.bulk_rows r
+                join access.passes p on p.consumer_id = r.user_id and p.item_id = r.item_id and p.merchant_id = @merchantId and p.revoked_at is null
+                where r.job_id = @jobId and r.outcome is null
+                order by r.line, p.expires_at desc, p.id desc
+            ),
+            changed as (
+                update access.passes p set expires_at = t.new_expires, updated_at = @now from targets t where p.id = t.id returning p.id
+            )
+            update access.bulk_rows r set outcome = 'applied', pass_id = t.id, before_expires = t.before_expires
+            from targets t where r.job_id = @jobId and r.line = t.line
+            """,
+    };
 }

@@ -82,15 +82,20 @@ public static class SearchAccess
 
     public sealed record Change(long Id, string Action, string Actor, long At, long? ExpiresAtBefore, long? ExpiresAtAfter);
 
+    /// <summary>A pass's changes: its audit rows, and the bulk job row that granted it (who uploaded it, when).</summary>
     public static async Task<IReadOnlyList<Change>> Changes(NpgsqlConnection connection, long merchantId, long passId)
     {
-        var rows = await connection.QueryAsync<(long Id, string Action, string Actor, DateTimeOffset At, string? Before, string After)>(
+        var rows = await connection.QueryAsync<(long Id, string Action, string Actor, DateTimeOffset At, long? Before, long? After)>(
             """
-            select id, action, actor, at, before::text, after::text from access.pass_changes
-            where pass_id = @passId and merchant_id = @merchantId order by id
+            select id, action, actor, at, (before ->> 'expires_at')::bigint, (after ->> 'expires_at')::bigint
+            from access.pass_changes where pass_id = @passId and merchant_id = @merchantId
+            union all
+            select 0, 'granted', j.actor, p.created_at, null, extract(epoch from p.expires_at)::bigint
+            from access.passes p join access.bulk_jobs j on j.id = p.source_id and j.action = 'grant'
+            where p.id = @passId and p.merchant_id = @merchantId and p.source = 'bulk'
+            order by 4, 1
             """, new { passId, merchantId });
-        static long? Expires(string? json) => json is null ? null : JsonDocument.Parse(json).RootElement.GetProperty("expires_at").GetInt64();
-        return rows.Select(r => new Change(r.Id, r.Action, r.Actor, r.At.ToUnixTimeSeconds(), Expires(r.Before), Expires(r.After))).ToList();
+        return rows.Select(r => new Change(r.Id, r.Action, r.Actor, r.At.ToUnixTimeSeconds(), r.Before, r.After)).ToList();
     }
 
     public static async Task<IResult> HandleChanges(long id, ClaimsPrincipal user, NpgsqlDataSource db)

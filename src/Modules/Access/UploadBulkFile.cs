@@ -1,7 +1,7 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
-using Coravel.Queuing.Interfaces;
+using Microsoft.Extensions.DependencyInjection;
 using Dapper;
 using Gatehouse.Kernel;
 using Microsoft.AspNetCore.Http;
@@ -35,7 +35,7 @@ public static class UploadBulkFile
     public static IResult HandleTemplate(string? action) =>
         Results.File(Encoding.UTF8.GetBytes(Template(action ?? "")), "text/csv", $"gatehouse-bulk-{action}-template.csv");
 
-    public static async Task<BulkJobView> Submit(NpgsqlDataSource db, TimeProvider clock, IQueue queue, long merchantId, string actor, Upload upload)
+    public static async Task<BulkJobView> Submit(NpgsqlDataSource db, TimeProvider clock, IServiceScopeFactory scopes, long merchantId, string actor, Upload upload)
     {
         if (upload.Action is null || !Actions.Contains(upload.Action)) throw ApiException.Invalid("action", "must be grant, revoke or extend");
         if (upload.Content.Length > MaxBytes) throw new ApiException(413, "The file is larger than 20 MB; split it into smaller files");
@@ -68,8 +68,9 @@ public static class UploadBulkFile
             new { merchantId, action = upload.Action, upload.DryRun, upload.ApplyValidRows, fileName = Path.GetFileName(upload.FileName),
                   sha, content = upload.Content, actor, now = clock.GetUtcNow() }, transaction);
         await transaction.CommitAsync();
-        queue.QueueInvocable<RunBulkJobs>(); // start now rather than at the next scheduled tick
-        return (await BulkJobView.One(connection, merchantId, jobId))!;
+        var queued = (await BulkJobView.One(connection, merchantId, jobId))!;
+        RunBulkJobs.StartNow(scopes);
+        return queued;
     }
 
     /// <summary>Refuses what is not this CSV before anything is stored, with a message that says how to fix it.</summary>
@@ -97,14 +98,14 @@ public static class UploadBulkFile
         throw ApiException.BadRequest($"The first line must be the columns {Header} (found: {found})");
     }
 
-    public static async Task<IResult> Handle(RequestBody body, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock, IQueue queue)
+    public static async Task<IResult> Handle(RequestBody body, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock, IServiceScopeFactory scopes)
     {
         var file = body.Files.GetFile("file") ?? throw ApiException.Invalid("file", "attach the CSV file as 'file' (multipart/form-data)");
         if (file.Length > MaxBytes) throw new ApiException(413, "The file is larger than 20 MB; split it into smaller files");
         using var buffer = new MemoryStream((int)file.Length);
         await file.CopyToAsync(buffer);
         var options = body.As<Options>();
-        var job = await Submit(db, clock, queue, user.MerchantId(), "merchant:api",
+        var job = await Submit(db, clock, scopes, user.MerchantId(), "merchant:api",
             new Upload(options.Action, file.FileName, buffer.ToArray(), options.DryRun ?? false, options.ApplyValidRows ?? false));
         return Results.Json(job, statusCode: StatusCodes.Status202Accepted);
     }

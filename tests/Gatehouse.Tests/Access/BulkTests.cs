@@ -121,8 +121,13 @@ public sealed class BulkTests(AppFixture app) : IClassFixture<AppFixture>
             "select count(*) from kernel.outbox where merchant_id = @Id and type = 'asset.access.granted'", new { shop.Merchant.Id }));
         Assert.Equal(1, await connection.ExecuteScalarAsync<int>(
             "select count(*) from kernel.outbox where merchant_id = @Id and type = 'bulk.job.completed'", new { shop.Merchant.Id }));
-        Assert.Equal(3, await connection.ExecuteScalarAsync<int>(
-            "select count(*) from access.pass_changes where merchant_id = @Id and action = 'granted' and actor = 'merchant:api'", new { shop.Merchant.Id }));
+        // Each granted pass is audited: who uploaded the file that granted it, and when.
+        foreach (var passId in await connection.QueryAsync<long>("select id from access.passes where merchant_id = @Id", new { shop.Merchant.Id }))
+        {
+            var changes = await app.Host.Scenario(x => { x.Get.Url($"/v2/access/{passId}/changes"); x.WithBearerToken(shop.Token); });
+            var change = Assert.Single(JsonDocument.Parse(await changes.ReadAsTextAsync()).RootElement.EnumerateArray());
+            Assert.Equal(("granted", "merchant:api"), (change.GetProperty("action").GetString(), change.GetProperty("actor").GetString()));
+        }
 
         // The same file again is refused, and nothing is granted twice.
         var (again, conflict) = await Upload(shop.Token, "grant", csv);
@@ -286,6 +291,31 @@ public sealed class BulkTests(AppFixture app) : IClassFixture<AppFixture>
         var raw = Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes(csv)).ToArray();
         var done = await Finish(shop.Token, (await Upload(shop.Token, "grant", "", raw: raw)).Body);
         Assert.Equal(1, done.GetProperty("applied_rows").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_job_held_by_a_live_worker_is_left_alone_and_taken_over_when_that_worker_is_gone()
+    {
+        var shop = await OpenShop(viewers: 1, items: 1);
+        // A stand-in for a worker on another instance: it holds the job's lock on its own connection.
+        await using var otherWorker = await app.Db.OpenConnectionAsync();
+        var csv = $"user_id,item_id,starts_at,expires_at\n{shop.Viewers[0]},{shop.Items[0]},,{Date(TimeSpan.FromDays(5))}\n";
+        await using (var connection = await app.Db.OpenConnectionAsync())
+        {
+            // Lock the next job id before it exists, so the worker started by the upload cannot take it either.
+            var next = await connection.ExecuteScalarAsync<long>("select coalesce(max(id), 0) + 1 from access.bulk_jobs");
+            await otherWorker.ExecuteAsync("select pg_advisory_lock(hashtextextended('bulk_job:' || @next, 0))", new { next });
+        }
+        var (_, job) = await Upload(shop.Token, "grant", csv);
+        var id = job.GetProperty("id").GetInt64();
+        await app.Host.Services.GetRequiredService<RunBulkJobs>().Invoke();
+        await Task.Delay(500);
+        Assert.Equal(0, await Passes(shop.Merchant.Id));
+
+        await otherWorker.CloseAsync(); // the other worker dies: its lock goes with its connection
+        var done = await Finish(shop.Token, job);
+        Assert.Equal((id, "completed", 1), (done.GetProperty("id").GetInt64(), done.GetProperty("status").GetString(), done.GetProperty("applied_rows").GetInt32()));
+        Assert.Equal(1, await Passes(shop.Merchant.Id));
     }
 
     [Fact]

@@ -1,5 +1,5 @@
 using System.Security.Claims;
-using Coravel.Queuing.Interfaces;
+using Microsoft.Extensions.DependencyInjection;
 using Gatehouse.Kernel;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -9,7 +9,7 @@ using Npgsql;
 namespace Gatehouse.Access.Pages.Admin.Access;
 
 /// <summary>The Bulk actions tab: templates, upload, and the jobs with their progress and per-row results.</summary>
-public sealed class BulkModel(NpgsqlDataSource db, TimeProvider clock, IQueue queue) : PageModel
+public sealed class BulkModel(NpgsqlDataSource db, TimeProvider clock, IServiceScopeFactory scopes) : PageModel
 {
     public OffsetPage<BulkJobView> Jobs { get; private set; } = null!;
     public string? Error { get; private set; }
@@ -45,7 +45,7 @@ public sealed class BulkModel(NpgsqlDataSource db, TimeProvider clock, IQueue qu
             using var buffer = new MemoryStream();
             await file.CopyToAsync(buffer);
             var actor = $"admin:{User.AdminUserId()}:{User.FindFirstValue(ClaimTypes.Email)}";
-            var job = await UploadBulkFile.Submit(db, clock, queue, User.MerchantId(), actor,
+            var job = await UploadBulkFile.Submit(db, clock, scopes, User.MerchantId(), actor,
                 new UploadBulkFile.Upload(action, file.FileName, buffer.ToArray(), dryRun, applyValidRows));
             Flash = $"Uploaded {job.FileName} as bulk job {job.Id}{(dryRun ? " (dry run)" : "")}.";
             return RedirectToPage();
