@@ -17,7 +17,16 @@ public static class Database
     public static IServiceCollection AddDatabase(this IServiceCollection services, string connectionString)
     {
         ConfigureDapper();
-        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        // Prepare the statements a process runs again and again (the access check above all), so PostgreSQL
+        // parses and plans them once per connection, unless the connection string says otherwise.
+        if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.ConnectionStringBuilder.MaxAutoPrepare = 50;
+            builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+        }
+        var dataSource = builder.Build();
+        services.AddSingleton(dataSource);
         return services;
     }
 
