@@ -15,9 +15,9 @@ namespace Gatehouse.Tests.Access;
 /// </summary>
 public sealed class AccessTabBrowserTests(BrowserFixture fixture) : IClassFixture<BrowserFixture>, IDisposable
 {
-    private readonly HttpClient _http = new() { BaseAddress = new Uri(fixture.BaseUrl) };
+    private readonly Api _api = new(fixture.BaseUrl);
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose() => _api.Dispose();
 
     private sealed record Shop(TestMerchant Merchant, string Token, long CupFinal, long Highlights, long SeasonPass);
 
@@ -27,37 +27,22 @@ public sealed class AccessTabBrowserTests(BrowserFixture fixture) : IClassFixtur
 
     // ---- The merchant's back end, through the API ----
 
-    private async Task<JsonElement> Send(HttpMethod method, string path, string? token, Dictionary<string, string>? form,
-        HttpStatusCode expected)
-    {
-        using var request = new HttpRequestMessage(method, path);
-        if (token is not null) request.Headers.Authorization = new("Bearer", token);
-        if (form is not null) request.Content = new FormUrlEncodedContent(form);
-        using var response = await _http.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == expected, $"{method} {path}: expected {(int)expected}, got {(int)response.StatusCode} {text}");
-        return JsonDocument.Parse(text).RootElement.Clone();
-    }
-
     private async Task<Shop> OpenShop(string name = "Access Media")
     {
         var merchant = await Given.Merchant(fixture.Db, name);
-        var token = (await Send(HttpMethod.Post, "/accounts/authenticate", null, new()
-        {
-            ["grant_type"] = "client_credentials", ["client_id"] = merchant.Uuid.ToString(), ["client_secret"] = merchant.Secret,
-        }, HttpStatusCode.OK)).GetProperty("access_token").GetString()!;
+        var token = await _api.MerchantToken(merchant);
         async Task<long> Create(string path, Dictionary<string, string> form) =>
-            (await Send(HttpMethod.Post, path, token, form, HttpStatusCode.Created)).GetProperty("id").GetInt64();
+            (await _api.Send(HttpMethod.Post, path, token, form, HttpStatusCode.Created)).GetProperty("id").GetInt64();
         var cupFinal = await Create("/v2/items", new() { ["title"] = "Cup Final", ["item_type"] = "video", ["content"] = "stream-cup" });
         var highlights = await Create("/v2/items", new() { ["title"] = "Derby Highlights", ["item_type"] = "video", ["content"] = "stream-derby" });
         var seasonPass = await Create("/v2/items/packages", new() { ["title"] = "Season pass" });
-        await Send(HttpMethod.Post, $"/v2/items/packages/{seasonPass}/items", token, new() { ["item_id"] = highlights.ToString() }, HttpStatusCode.OK);
+        await _api.Send(HttpMethod.Post, $"/v2/items/packages/{seasonPass}/items", token, new() { ["item_id"] = highlights.ToString() }, HttpStatusCode.OK);
         return new Shop(merchant, token, cupFinal, highlights, seasonPass);
     }
 
     private async Task<Viewer> Register(Shop shop, string email)
     {
-        var body = await Send(HttpMethod.Post, "/accounts", null, new()
+        var body = await _api.Send(HttpMethod.Post, "/accounts", null, new()
         {
             ["full_name"] = "Test Viewer", ["username"] = email, ["password"] = Given.Password, ["password_confirmation"] = Given.Password,
             ["client_id"] = shop.Merchant.Uuid.ToString(), ["type"] = "consumer",
@@ -73,20 +58,20 @@ public sealed class AccessTabBrowserTests(BrowserFixture fixture) : IClassFixtur
             ["consumer_id"] = viewer.Id.ToString(), [resource] = id.ToString(), ["expires_at"] = expiresAt.ToString("o"),
         };
         if (startsAt is { } starts) form["starts_at"] = starts.ToString("o");
-        return (await Send(HttpMethod.Post, "/items/access", shop.Token, form, HttpStatusCode.Created)).GetProperty("item_access_id").GetInt64();
+        return (await _api.Send(HttpMethod.Post, "/items/access", shop.Token, form, HttpStatusCode.Created)).GetProperty("item_access_id").GetInt64();
     }
 
     private Task Revoke(Shop shop, long passId) =>
-        Send(HttpMethod.Post, $"/v2/access/{passId}/revoke", shop.Token, null, HttpStatusCode.OK);
+        _api.Send(HttpMethod.Post, $"/v2/access/{passId}/revoke", shop.Token, null, HttpStatusCode.OK);
 
     private Task<JsonElement> Pass(Shop shop, long passId) =>
-        Send(HttpMethod.Get, $"/v2/access/{passId}", shop.Token, null, HttpStatusCode.OK);
+        _api.Send(HttpMethod.Get, $"/v2/access/{passId}", shop.Token, null, HttpStatusCode.OK);
 
     private async Task<HttpStatusCode> CheckAccess(Viewer viewer, long itemId)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/items/{itemId}/access");
         request.Headers.Authorization = new("Bearer", viewer.Token);
-        using var response = await _http.SendAsync(request);
+        using var response = await _api.Http.SendAsync(request);
         return response.StatusCode;
     }
 
@@ -293,7 +278,7 @@ public sealed class AccessTabBrowserTests(BrowserFixture fixture) : IClassFixtur
         await Expect(page.GetByRole(AriaRole.Status)).ToHaveCountAsync(0);
 
         Assert.Equal(HttpStatusCode.PaymentRequired, await CheckAccess(derby, shop.CupFinal));
-        var changes = await Send(HttpMethod.Get, $"/v2/access/{passId}/changes", shop.Token, null, HttpStatusCode.OK);
+        var changes = await _api.Send(HttpMethod.Get, $"/v2/access/{passId}/changes", shop.Token, null, HttpStatusCode.OK);
         var revoke = changes.EnumerateArray().Last();
         Assert.Equal("revoked", revoke.GetProperty("action").GetString());
         Assert.Matches($@"^admin:\d+:{Regex.Escape(shop.Merchant.AdminEmail)}$", revoke.GetProperty("actor").GetString());

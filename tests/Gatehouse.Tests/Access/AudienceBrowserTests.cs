@@ -15,9 +15,9 @@ namespace Gatehouse.Tests.Access;
 /// </summary>
 public sealed class AudienceBrowserTests(BrowserFixture fixture) : IClassFixture<BrowserFixture>, IDisposable
 {
-    private readonly HttpClient _http = new() { BaseAddress = new Uri(fixture.BaseUrl) };
+    private readonly Api _api = new(fixture.BaseUrl);
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose() => _api.Dispose();
 
     private sealed record Shop(TestMerchant Merchant, string Token, long Final, long SeasonPass);
 
@@ -27,30 +27,15 @@ public sealed class AudienceBrowserTests(BrowserFixture fixture) : IClassFixture
 
     // ---- The merchant's back end, through the API ----
 
-    private async Task<JsonElement> Send(HttpMethod method, string path, string? token, Dictionary<string, string>? form,
-        HttpStatusCode expected)
-    {
-        using var request = new HttpRequestMessage(method, path);
-        if (token is not null) request.Headers.Authorization = new("Bearer", token);
-        if (form is not null) request.Content = new FormUrlEncodedContent(form);
-        using var response = await _http.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == expected, $"{method} {path}: expected {(int)expected}, got {(int)response.StatusCode} {text}");
-        return JsonDocument.Parse(text).RootElement.Clone();
-    }
-
     private async Task<Shop> OpenShop(string name = "Audience Media")
     {
         var merchant = await Given.Merchant(fixture.Db, name);
-        var token = (await Send(HttpMethod.Post, "/accounts/authenticate", null, new()
-        {
-            ["grant_type"] = "client_credentials", ["client_id"] = merchant.Uuid.ToString(), ["client_secret"] = merchant.Secret,
-        }, HttpStatusCode.OK)).GetProperty("access_token").GetString()!;
+        var token = await _api.MerchantToken(merchant);
         async Task<long> Create(string path, Dictionary<string, string> form) =>
-            (await Send(HttpMethod.Post, path, token, form, HttpStatusCode.Created)).GetProperty("id").GetInt64();
+            (await _api.Send(HttpMethod.Post, path, token, form, HttpStatusCode.Created)).GetProperty("id").GetInt64();
         var final = await Create("/v2/items", new() { ["title"] = "Cup Final", ["item_type"] = "video", ["content"] = "stream-final" });
         var seasonPass = await Create("/v2/items/packages", new() { ["title"] = "Season pass" });
-        await Send(HttpMethod.Post, $"/v2/items/packages/{seasonPass}/items", token, new() { ["item_id"] = final.ToString() }, HttpStatusCode.OK);
+        await _api.Send(HttpMethod.Post, $"/v2/items/packages/{seasonPass}/items", token, new() { ["item_id"] = final.ToString() }, HttpStatusCode.OK);
         return new Shop(merchant, token, final, seasonPass);
     }
 
@@ -62,13 +47,13 @@ public sealed class AudienceBrowserTests(BrowserFixture fixture) : IClassFixture
             ["client_id"] = shop.Merchant.Uuid.ToString(), ["type"] = "consumer",
         };
         foreach (var (key, value) in metadata ?? []) form[$"metadata[{key}]"] = value;
-        var body = await Send(HttpMethod.Post, "/accounts", null, form, HttpStatusCode.Created);
+        var body = await _api.Send(HttpMethod.Post, "/accounts", null, form, HttpStatusCode.Created);
         return new Viewer(body.GetProperty("account").GetProperty("id").GetInt64(), email, body.GetProperty("access_token").GetString()!);
     }
 
     /// <summary>Grants a pass through the API; returns its id.</summary>
     private async Task<long> Grant(Shop shop, Viewer viewer, long itemId, DateTimeOffset expiresAt) =>
-        (await Send(HttpMethod.Post, "/items/access", shop.Token, new()
+        (await _api.Send(HttpMethod.Post, "/items/access", shop.Token, new()
         {
             ["consumer_id"] = viewer.Id.ToString(), ["item_id"] = itemId.ToString(), ["expires_at"] = expiresAt.ToString("o"),
         }, HttpStatusCode.Created)).GetProperty("item_access_id").GetInt64();
@@ -77,7 +62,7 @@ public sealed class AudienceBrowserTests(BrowserFixture fixture) : IClassFixture
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/items/{itemId}/access");
         request.Headers.Authorization = new("Bearer", viewer.Token);
-        using var response = await _http.SendAsync(request);
+        using var response = await _api.Http.SendAsync(request);
         return response.StatusCode;
     }
 
@@ -315,7 +300,7 @@ public sealed class AudienceBrowserTests(BrowserFixture fixture) : IClassFixture
         var response = await page.RunAndWaitForResponseAsync(
             () => revoke.GetByRole(AriaRole.Button).ClickAsync(), r => r.Request.Method == "POST");
         Assert.Equal(404, response.Status);
-        Assert.False((await Send(HttpMethod.Get, $"/v2/access/{theirPass}", theirs.Token, null, HttpStatusCode.OK)).GetProperty("revoked").GetBoolean());
+        Assert.False((await _api.Send(HttpMethod.Get, $"/v2/access/{theirPass}", theirs.Token, null, HttpStatusCode.OK)).GetProperty("revoked").GetBoolean());
 
         // A new tab of the same session: this one is busy showing the browser's error page.
         page = await page.Context.NewPageAsync();

@@ -15,41 +15,26 @@ namespace Gatehouse.Tests.Access;
 /// </summary>
 public sealed class ContentBrowserTests(BrowserFixture fixture) : IClassFixture<BrowserFixture>, IDisposable
 {
-    private readonly HttpClient _http = new() { BaseAddress = new Uri(fixture.BaseUrl) };
+    private readonly Api _api = new(fixture.BaseUrl);
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose() => _api.Dispose();
 
     // ---- The merchant's back end, through the API ----
 
-    private async Task<JsonElement> Send(HttpMethod method, string path, string? token, Dictionary<string, string>? form,
-        HttpStatusCode expected)
-    {
-        using var request = new HttpRequestMessage(method, path);
-        if (token is not null) request.Headers.Authorization = new("Bearer", token);
-        if (form is not null) request.Content = new FormUrlEncodedContent(form);
-        using var response = await _http.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == expected, $"{method} {path}: expected {(int)expected}, got {(int)response.StatusCode} {text}");
-        return JsonDocument.Parse(text).RootElement.Clone();
-    }
-
     private async Task<string> Token(TestMerchant merchant) =>
-        (await Send(HttpMethod.Post, "/accounts/authenticate", null, new()
-        {
-            ["grant_type"] = "client_credentials", ["client_id"] = merchant.Uuid.ToString(), ["client_secret"] = merchant.Secret,
-        }, HttpStatusCode.OK)).GetProperty("access_token").GetString()!;
+        await _api.MerchantToken(merchant);
 
     private async Task<long> CreateAsset(string token, string title, string type = "video") =>
-        (await Send(HttpMethod.Post, "/v2/items", token, new() { ["title"] = title, ["item_type"] = type }, HttpStatusCode.Created))
+        (await _api.Send(HttpMethod.Post, "/v2/items", token, new() { ["title"] = title, ["item_type"] = type }, HttpStatusCode.Created))
         .GetProperty("id").GetInt64();
 
     private async Task<long> CreatePackage(string token, string title) =>
-        (await Send(HttpMethod.Post, "/v2/items/packages", token, new() { ["title"] = title }, HttpStatusCode.Created))
+        (await _api.Send(HttpMethod.Post, "/v2/items/packages", token, new() { ["title"] = title }, HttpStatusCode.Created))
         .GetProperty("id").GetInt64();
 
     private async Task<HttpStatusCode> PublicStatus(string path)
     {
-        using var response = await _http.GetAsync(path);
+        using var response = await _api.Http.GetAsync(path);
         return response.StatusCode;
     }
 
@@ -132,7 +117,7 @@ public sealed class ContentBrowserTests(BrowserFixture fixture) : IClassFixture<
         await Expect(PriceOption(page, "Two days")).ToContainTextAsync("Active");
 
         // The API sees what the page made.
-        using (var fees = await _http.GetAsync($"/items/{id}/access-fees"))
+        using (var fees = await _api.Http.GetAsync($"/items/{id}/access-fees"))
         {
             var fee = JsonDocument.Parse(await fees.Content.ReadAsStringAsync()).RootElement.EnumerateArray().Single();
             Assert.Equal(4.99m, fee.GetProperty("amount").GetDecimal());
@@ -266,7 +251,7 @@ public sealed class ContentBrowserTests(BrowserFixture fixture) : IClassFixture<
         await Expect(PriceOption(page, "Monthly")).ToContainTextAsync("19.99 EUR · Subscription · 1 month · 7 days trial");
 
         // The public sees the package with its one asset and its price.
-        using (var response = await _http.GetAsync($"/items/packages/{id}"))
+        using (var response = await _api.Http.GetAsync($"/items/packages/{id}"))
         {
             var package = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
             Assert.Equal(1, package.GetProperty("items").GetInt32());
