@@ -33,9 +33,6 @@ internal static class CatalogInput
         }
     }
 
-    public static string MetadataJson(IReadOnlyDictionary<string, string?>? metadata) =>
-        JsonSerializer.Serialize(metadata?.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value) ?? []);
-
     public static long[] Ids(string? csv)
     {
         if (string.IsNullOrWhiteSpace(csv)) return [];

@@ -34,7 +34,7 @@ internal static class CreateItem
             returning id
             """,
             new { merchantId, title, itemType = request.ItemType, content = request.Content ?? "",
-                  metadata = CatalogInput.MetadataJson(request.Metadata), isActive = request.IsActive ?? true, now });
+                  metadata = MetadataChange.Of(request.Metadata).Set, isActive = request.IsActive ?? true, now });
         return (await Catalog.Items(connection, merchantId, [id], withContent: true, activeFeesOnly: false))[0];
     }
 }

@@ -33,7 +33,7 @@ internal static class Packages
             insert into access.packages (merchant_id, title, content, metadata, is_active, created_at, updated_at)
             values (@merchantId, @title, @content, @metadata::jsonb, @isActive, @now, @now) returning id
             """,
-            new { merchantId, title, content = request.Content ?? "", metadata = CatalogInput.MetadataJson(request.Metadata),
+            new { merchantId, title, content = request.Content ?? "", metadata = MetadataChange.Of(request.Metadata).Set,
                   isActive = request.IsActive ?? true, now });
         return (await Catalog.Packages(connection, merchantId, [id], activeFeesOnly: false))[0];
     }
@@ -50,8 +50,7 @@ internal static class Packages
         CatalogInput.Content(errors, request.Content);
         CatalogInput.Metadata(errors, request.Metadata);
         errors.ThrowIfAny();
-        var set = request.Metadata?.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value) ?? [];
-        var removed = request.Metadata?.Where(p => p.Value is null).Select(p => p.Key).ToArray() ?? [];
+        var (set, removed) = MetadataChange.Of(request.Metadata);
         await using var connection = await db.OpenConnectionAsync();
         var updated = await connection.ExecuteAsync(
             """
@@ -61,7 +60,7 @@ internal static class Packages
             where id = @id and merchant_id = @merchantId
             """,
             new { title, hasContent = isSent("content"), content = request.Content, removed,
-                  set = System.Text.Json.JsonSerializer.Serialize(set), isActive = request.IsActive, now = clock.GetUtcNow(), id, merchantId });
+                  set, isActive = request.IsActive, now = clock.GetUtcNow(), id, merchantId });
         if (updated == 0) throw ApiException.NotFound("Package not found");
         return (await Catalog.Packages(connection, merchantId, [id], activeFeesOnly: false))[0];
     }

@@ -32,8 +32,7 @@ internal static class UpdateItem
         CatalogInput.Metadata(errors, request.Metadata);
         errors.ThrowIfAny();
 
-        var set = request.Metadata?.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value) ?? [];
-        var removed = request.Metadata?.Where(p => p.Value is null).Select(p => p.Key).ToArray() ?? [];
+        var (set, removed) = MetadataChange.Of(request.Metadata);
         await using var connection = await db.OpenConnectionAsync();
         var updated = await connection.ExecuteAsync(
             """
@@ -45,7 +44,7 @@ internal static class UpdateItem
             where id = @id and merchant_id = @merchantId
             """,
             new { title, itemType = request.ItemType, hasContent = isSent("content"), content = request.Content,
-                  removed, set = System.Text.Json.JsonSerializer.Serialize(set), isActive = request.IsActive,
+                  removed, set, isActive = request.IsActive,
                   now = clock.GetUtcNow(), id, merchantId });
         if (updated == 0) throw ApiException.NotFound("Item not found");
         return (await Catalog.Items(connection, merchantId, [id], withContent: true, activeFeesOnly: false))[0];

@@ -27,8 +27,7 @@ internal static class CreateCustomer
 
         var merchantId = user.MerchantId();
         var now = clock.GetUtcNow();
-        var metadata = JsonSerializer.Serialize(request.Metadata?.Where(p => p.Value is not null)
-            .ToDictionary(p => p.Key, p => p.Value) ?? []);
+        var metadata = MetadataChange.Of(request.Metadata).Set;
 
         await using var connection = await db.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();

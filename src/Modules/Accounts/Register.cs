@@ -33,8 +33,7 @@ internal static class Register
 
         var now = clock.GetUtcNow();
         var passwordHash = Passwords.Hash(request.Password!);
-        var metadata = JsonSerializer.Serialize(request.Metadata?.Where(p => p.Value is not null)
-            .ToDictionary(p => p.Key, p => p.Value) ?? []);
+        var metadata = MetadataChange.Of(request.Metadata).Set;
 
         await using var transaction = await connection.BeginTransactionAsync();
         var consumerId = await connection.ExecuteScalarAsync<long?>(

@@ -31,8 +31,7 @@ internal static class UpdateAccount
         AccountView? account;
         if (user.IsConsumer())
         {
-            var set = request.Metadata?.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value) ?? [];
-            var removed = request.Metadata?.Where(p => p.Value is null).Select(p => p.Key).ToArray() ?? [];
+            var (set, removed) = MetadataChange.Of(request.Metadata);
             var updated = await connection.ExecuteAsync(
                 """
                 update accounts.consumers
@@ -42,7 +41,7 @@ internal static class UpdateAccount
                 where merchant_id = @merchantId and id = @consumerId
                   and (select count(*) from jsonb_object_keys((metadata - @removed::text[]) || @set::jsonb)) <= @max
                 """,
-                new { fullName, removed, set = JsonSerializer.Serialize(set), now, merchantId, consumerId = user.ConsumerId(),
+                new { fullName, removed, set, now, merchantId, consumerId = user.ConsumerId(),
                       max = AccountInput.MaxMetadataKeys }, transaction);
             if (updated == 0) throw ApiException.Invalid("metadata", $"can hold at most {AccountInput.MaxMetadataKeys} keys");
             account = await AccountView.Consumer(connection, merchantId, user.ConsumerId(), transaction);
