@@ -64,10 +64,10 @@ public static class AccessCheckBench
     private static double PgBench(BenchData data, string pgBin)
     {
         var query = CheckAccess.Query
-            .Replace("@consumerId", $"({data.FirstViewerId} + :v)")
-            .Replace("@merchantId", data.MerchantId.ToString(CultureInfo.InvariantCulture))
-            .Replace("@now", "now()")
-            .Replace("@id", $"({data.FirstItemId} + :i)");
+            .Replace("$1", $"({data.FirstViewerId} + :v)")
+            .Replace("$3", data.MerchantId.ToString(CultureInfo.InvariantCulture))
+            .Replace("$4", "now()")
+            .Replace("$2", $"({data.FirstItemId} + :i)");
         var script = Path.GetTempFileName();
         File.WriteAllText(script, $"\\set v random(0, {BenchData.TokenHolders - 1})\n\\set i random(0, {BenchData.TargetItems - 1})\n" +
                                   string.Join(' ', query.Split('\n', StringSplitOptions.TrimEntries)) + ";\n");

@@ -29,8 +29,10 @@ var app = builder.Build();
 Migrations.Run(Database.ConnectionString(app.Configuration), typeof(Program).Assembly, app.Logger);
 
 app.UseApiErrors();
-app.UseStaticFiles(); // wwwroot as built: MapStaticAssets serves empty gzip variants outside Development
 app.UseRouting();
+// wwwroot as built (MapStaticAssets serves empty gzip variants outside Development). After routing, so a request
+// that matched an endpoint (every API call) skips the file lookup.
+app.UseStaticFiles();
 app.UseRateLimiter();
 app.UseAuthentication();
 app.UseAuthorization();

@@ -19,6 +19,7 @@ public static class AccountsModule
     {
         var services = builder.Services;
         services.AddSingleton<Tokens>();
+        services.AddHostedService<Tokens.KeyLoader>();
         services.AddSingleton<ActiveSessions>();
         services.AddHostedService<ActiveSessions.Listener>();
         services.AddTransient<PruneSignIns>();
@@ -41,6 +42,8 @@ public static class AccountsModule
         services.AddOptions<JwtBearerOptions>(Auth.BearerScheme).Configure<Tokens, TimeProvider>((o, tokens, clock) =>
         {
             o.MapInboundClaims = false;
+            o.TokenHandlers.Clear();
+            o.TokenHandlers.Add(new ValidatedTokens(clock) { MapInboundClaims = false });
             o.TokenValidationParameters = new TokenValidationParameters
             {
                 ValidIssuer = Tokens.Issuer,

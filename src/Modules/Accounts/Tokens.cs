@@ -24,21 +24,32 @@ public sealed class Tokens(NpgsqlDataSource db, TimeProvider clock, Microsoft.Ex
 
     private SymmetricSecurityKey? _key;
 
-    /// <summary>The signing key: Auth:SigningKey if configured, otherwise one generated once and shared through the database.</summary>
-    public SymmetricSecurityKey SigningKey => _key ??= LoadKey();
+    /// <summary>The signing key: Auth:SigningKey if configured, otherwise one generated once and shared through the database.
+    /// Loaded at start-up (<see cref="KeyLoader"/>): loading it lazily let a cold instance's first burst of requests
+    /// all block thread-pool threads on the same query, and the app stopped answering.</summary>
+    public SymmetricSecurityKey SigningKey => _key ?? throw new InvalidOperationException("The signing key is loaded at start-up");
 
-    private SymmetricSecurityKey LoadKey()
+    public async Task LoadKey(CancellationToken cancellation)
     {
         if (configuration["Auth:SigningKey"] is { Length: >= 32 } configured)
-            return new SymmetricSecurityKey(System.Text.Encoding.UTF8.GetBytes(configured));
-        using var connection = db.OpenConnection();
-        var value = connection.QuerySingle<byte[]>(
+        {
+            _key = new SymmetricSecurityKey(System.Text.Encoding.UTF8.GetBytes(configured));
+            return;
+        }
+        await using var connection = await db.OpenConnectionAsync(cancellation);
+        var value = await connection.QuerySingleAsync<byte[]>(
             """
             insert into kernel.secrets (name, value, created_at) values ('jwt_signing_key', @value, @now)
             on conflict (name) do nothing;
             select value from kernel.secrets where name = 'jwt_signing_key';
             """, new { value = RandomNumberGenerator.GetBytes(64), now = clock.GetUtcNow() });
-        return new SymmetricSecurityKey(value);
+        _key = new SymmetricSecurityKey(value);
+    }
+
+    internal sealed class KeyLoader(Tokens tokens) : Microsoft.Extensions.Hosting.IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellation) => tokens.LoadKey(cancellation);
+        public Task StopAsync(CancellationToken cancellation) => Task.CompletedTask;
     }
 
     public async Task<(string AccessToken, string RefreshToken, long Expires)> StartSession(

@@ -119,6 +119,24 @@ public sealed class HostTests(AppFixture app) : IClassFixture<AppFixture>
     }
 
     [Fact]
+    public async Task A_cold_instance_answers_a_first_burst_of_signed_in_requests()
+    {
+        // Found by bench/: 32 signed-in requests arriving together at a fresh instance starved its thread pool, and it
+        // stopped answering until the pool grew (18 s here, longer under wrk).
+        var merchant = await Given.Merchant(app.Db);
+        var viewer = await Given.Consumer(app.Host, merchant);
+        await using var cold = await AlbaHost.For<Program>(b =>
+            AppFixture.Configure(b, app.ConnectionString, app.Clock, new Dictionary<string, string?>()));
+        using var client = cold.Server.CreateClient();
+        client.Timeout = TimeSpan.FromSeconds(30);
+        client.DefaultRequestHeaders.Authorization = new("Bearer", viewer.AccessToken);
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 32).Select(_ => Task.Run(async () => (await client.GetAsync("/accounts")).StatusCode)));
+        Assert.All(statuses, status => Assert.Equal(HttpStatusCode.OK, status));
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(6), $"the first burst took {stopwatch.Elapsed.TotalSeconds:0.0} s");
+    }
+
+    [Fact]
     public async Task Rotating_the_api_secret_ends_the_merchant_tokens_minted_with_it()
     {
         var merchant = await Given.Merchant(app.Db);
