@@ -22,7 +22,7 @@ public static class Outbox
         connection.ExecuteAsync(
             """
             insert into kernel.outbox (merchant_id, type, payload, created_at)
-            values (@merchantId, @type, @payload::jsonb, @occurredAt);
+            values (@merchantId, @type, @payload::json, @occurredAt);
             select pg_notify('kernel_outbox', @merchantId::text);
             """,
             new { merchantId, type, payload, occurredAt },

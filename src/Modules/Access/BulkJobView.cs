@@ -10,7 +10,8 @@ namespace Gatehouse.Access;
 
 /// <summary>
 /// A bulk job as the API and the Bulk actions tab show it, with its progress. GET /v2/access/bulk (list),
-/// GET /v2/access/bulk/{id}, GET /v2/access/bulk/{id}/results (CSV: line, the row, outcome, reason).
+/// GET /v2/access/bulk/{id}, GET /v2/access/bulk/{id}/results (CSV: line, the row, outcome, reason). An outcome is
+/// applied, skipped or error; a dry run's (or a rejected file's) good rows are valid.
 /// </summary>
 public sealed record BulkJobView(
     long Id, string Action, string Status, bool DryRun, bool ApplyValidRows, string FileName, int TotalRows, int LoadedRows,
@@ -73,7 +74,15 @@ public sealed record BulkJobView(
         await using var csv = CsvWriter.Create(output, new CsvWriterOptions { Injection = CsvInjection.Escape, NewLine = "\n" }, true);
         csv.WriteRecord(["line", "user_id", "item_id", "starts_at", "expires_at", "outcome", "reason"]);
         await using var command = new NpgsqlCommand(
-            "select line, raw, coalesce(outcome, 'pending'), coalesce(reason, '') from access.bulk_rows where job_id = @jobId order by line", connection);
+            """
+            select r.line, r.raw,
+                   coalesce(r.outcome, case when j.dry_run or j.status = 'rejected' then 'valid'
+                                            when j.status = 'completed' and j.action = 'grant' then 'applied'
+                                            else 'pending' end),
+                   coalesce(r.reason, '')
+            from access.bulk_rows r join access.bulk_jobs j on j.id = r.job_id
+            where r.job_id = @jobId order by r.line
+            """, connection);
         command.Parameters.AddWithValue("jobId", jobId);
         await using var reader = await command.ExecuteReaderAsync(cancellation);
         while (await reader.ReadAsync(cancellation))
