@@ -199,12 +199,16 @@ public sealed class BulkTests(AppFixture app) : IClassFixture<AppFixture>
         Assert.Contains("expires_at is in the past", results);
         Assert.Contains("expected 4 columns, found 2", results);
         Assert.Contains("same row as line 2", results);
+        Assert.Contains($"\n2,{good},valid,", results); // good, but not applied: the file was rejected
 
         // The same file, now applying the valid rows: allowed, since nothing of it was applied.
         var applied = await Finish(shop.Token, (await Upload(shop.Token, "grant", csv, applyValidRows: true)).Body);
         Assert.Equal(("completed", 1, 1, 7), (applied.GetProperty("status").GetString(), applied.GetProperty("applied_rows").GetInt32(),
             applied.GetProperty("skipped_rows").GetInt32(), applied.GetProperty("error_rows").GetInt32()));
         Assert.Equal(1, await Passes(shop.Merchant.Id));
+        var appliedResults = await Results(shop.Token, applied.GetProperty("id").GetInt64());
+        Assert.Contains($"\n2,{good},applied,", appliedResults);
+        Assert.StartsWith("11,", appliedResults.Split('\n').Single(l => l.Contains("skipped")));
     }
 
     [Fact]
@@ -216,6 +220,8 @@ public sealed class BulkTests(AppFixture app) : IClassFixture<AppFixture>
         Assert.Equal("completed", done.GetProperty("status").GetString());
         Assert.StartsWith("Dry run: 1 rows would be applied", done.GetProperty("message").GetString());
         Assert.Equal(0, await Passes(shop.Merchant.Id));
+        Assert.Contains($"\n2,{shop.Viewers[0]},{shop.Items[0]},,", await Results(shop.Token, done.GetProperty("id").GetInt64()));
+        Assert.EndsWith(",valid,\n", await Results(shop.Token, done.GetProperty("id").GetInt64()));
         // A dry run does not count as the file's upload.
         await Finish(shop.Token, (await Upload(shop.Token, "grant", csv)).Body);
         Assert.Equal(1, await Passes(shop.Merchant.Id));
