@@ -134,6 +134,11 @@ public sealed class BulkTests(AppFixture app) : IClassFixture<AppFixture>
         Assert.Equal(HttpStatusCode.Conflict, again);
         conflict.GetRawText().MatchSnapshot("again");
         Assert.Equal(3, await Passes(shop.Merchant.Id));
+
+        var list = await app.Host.Scenario(x => { x.Get.Url("/v2/access/bulk"); x.WithBearerToken(shop.Token); });
+        var listed = JsonDocument.Parse(await list.ReadAsTextAsync()).RootElement;
+        Assert.Equal(job.GetProperty("id").GetInt64(), listed.GetProperty("collection")[0].GetProperty("id").GetInt64());
+        listed.GetRawText().MatchSnapshot("list");
     }
 
     [Fact]

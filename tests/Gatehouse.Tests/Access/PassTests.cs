@@ -56,6 +56,11 @@ public sealed class PassTests(AppFixture app) : IClassFixture<AppFixture>
         var id = pass.GetProperty("item_access_id").GetInt64();
         var revoked = await Send(shop.Token, x => x.Post.Url($"/v2/access/{id}/revoke"));
         Assert.Equal("Revoked", revoked.GetProperty("status").GetString());
+        revoked.GetRawText().MatchSnapshot("revoked");
+        var one = await Send(shop.Token, x => x.Get.Url($"/v2/access/{id}"));
+        Assert.Equal(revoked.GetRawText(), one.GetRawText());
+        one.GetRawText().MatchSnapshot("one");
+        (await Send(shop.Token, x => x.Get.Url("/v2/access/99999999"), 404)).GetRawText().MatchSnapshot("unknown");
         await Send(viewer.AccessToken, x => x.Get.Url($"/items/{shop.Item}/access"), 402);
 
         var again = await Send(shop.Token, x => x.Post.Url($"/v2/access/{id}/revoke"), 409);
@@ -66,6 +71,7 @@ public sealed class PassTests(AppFixture app) : IClassFixture<AppFixture>
         var changes = await Send(shop.Token, x => x.Get.Url($"/v2/access/{id}/changes"));
         Assert.Equal(["granted", "revoked"], changes.EnumerateArray().Select(c => c.GetProperty("action").GetString()));
         Assert.All(changes.EnumerateArray(), c => Assert.Equal("merchant:api", c.GetProperty("actor").GetString()));
+        changes.GetRawText().MatchSnapshot("changes");
         await using var connection = await app.Db.OpenConnectionAsync();
         var events = (await connection.QueryAsync<string>(
             "select type from kernel.outbox where merchant_id = @Id and type like 'asset.access.%' order by id", new { shop.Merchant.Id })).ToList();

@@ -50,7 +50,7 @@ public static class Snapshots
         if (key is "access_token" or "refresh_token" || key.EndsWith("_token")) return "<token>";
         if (key == "uuid" || key.EndsWith("_uuid")) return "00000000-0000-0000-0000-000000000000";
         if (key == "id" || key.EndsWith("_id")) return isNumber ? 0 : "<id>";
-        if (key is "expires" or "created" or "date" or "timestamp" || key.EndsWith("_at") || key.EndsWith("_date"))
+        if (key is "expires" or "created" or "date" or "timestamp" or "at" || key.EndsWith("_at") || key.Contains("_at_") || key.EndsWith("_date"))
             return isNumber ? 0 : "<time>";
         if (key is "api_secret" or "client_secret" or "secret") return "<secret>";
         return null;
