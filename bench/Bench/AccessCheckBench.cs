@@ -12,20 +12,25 @@ namespace Gatehouse.Bench;
 public static class AccessCheckBench
 {
     private const int Concurrency = 32;
-    private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(3), Duration = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(10), Duration = TimeSpan.FromSeconds(20);
 
     public static Task<IReadOnlyList<Result>> Run(BenchData data, string baseUrl, string pgBin)
     {
-        var reference = PgBench(data, pgBin);
-        Console.WriteLine($"pgbench, same lookup (prepared), {Concurrency} clients: {reference:0} tps");
-        Wrk(data, baseUrl, Warmup); // warms the JIT, the pools and the prepared statements
+        // pgbench runs before and after the app, and the reference is the mean: on 2 shared cores one pgbench run
+        // alone moved between 15,000 and 25,000 tps from run to run.
+        var before = PgBench(data, pgBin);
+        Console.WriteLine($"pgbench, same lookup (prepared), {Concurrency} clients: {before.Tps:0} tps, p99 {before.P99:0.00} ms");
+        Wrk(data, baseUrl, Warmup); // warms the JIT (tiered compilation needs several seconds under load), pools, statements
         var (throughput, p50, p99, errors) = Wrk(data, baseUrl, Duration);
         Console.WriteLine($"access check (wrk, {Concurrency} connections): {throughput:0} req/s, p50 {p50:0.00} ms, p99 {p99:0.00} ms, {errors} non-2xx");
+        var after = PgBench(data, pgBin);
+        Console.WriteLine($"pgbench again: {after.Tps:0} tps, p99 {after.P99:0.00} ms");
+        var (reference, referenceP99) = ((before.Tps + after.Tps) / 2, (before.P99 + after.P99) / 2);
         return Task.FromResult<IReadOnlyList<Result>>(
         [
-            new("access check throughput, 32 connections", throughput, "req/s", reference, "pgbench, same query prepared, 32 clients", "ratio ≥ 0.5",
+            new("access check throughput, 32 connections", throughput, "req/s", reference, "pgbench, same query prepared, 32 clients, mean of a run before and after", "ratio ≥ 0.5",
                 throughput / reference >= 0.5 && errors == 0),
-            new("access check p99 latency, 32 connections", p99, "ms", null, $"p50 {p50:0.00} ms", "≤ 10 ms", p99 <= 10),
+            new("access check p99 latency, 32 connections", p99, "ms", referenceP99, $"pgbench's own p99 (app p50 {p50:0.00} ms)", "≤ 10 ms", p99 <= 10),
         ]);
     }
 
@@ -60,8 +65,9 @@ public static class AccessCheckBench
             errors.Success ? long.Parse(errors.Groups[1].Value) : 0);
     }
 
-    /// <summary>pgbench with the app's query (prepared, as the app runs it): random viewer and asset from the same ranges, now() for the clock.</summary>
-    private static double PgBench(BenchData data, string pgBin)
+    /// <summary>pgbench with the app's query (prepared, as the app runs it): random viewer and asset from the same ranges,
+    /// now() for the clock. Answers its throughput and, from its per-transaction log, its p99 latency in ms.</summary>
+    private static (double Tps, double P99) PgBench(BenchData data, string pgBin)
     {
         var query = CheckAccess.Query
             .Replace("$1", $"({data.FirstViewerId} + :v)")
@@ -69,18 +75,23 @@ public static class AccessCheckBench
             .Replace("$4", "now()")
             .Replace("$2", $"({data.FirstItemId} + :i)");
         var script = Path.GetTempFileName();
+        var logs = Directory.CreateTempSubdirectory("gatehouse-pgbench-").FullName;
         File.WriteAllText(script, $"\\set v random(0, {BenchData.TokenHolders - 1})\n\\set i random(0, {BenchData.TargetItems - 1})\n" +
                                   string.Join(' ', query.Split('\n', StringSplitOptions.TrimEntries)) + ";\n");
         var (host, port, user, password, database) = data.Server();
         var start = new ProcessStartInfo(Path.Combine(pgBin, "pgbench"),
-            $"-h {host} -p {port} -U {user} -n -M prepared -c {Concurrency} -j 2 -T {Duration.TotalSeconds} -f {script} {database}")
-        { RedirectStandardOutput = true, RedirectStandardError = true };
+            $"-h {host} -p {port} -U {user} -n -M prepared -c {Concurrency} -j 2 -T {Duration.TotalSeconds} -l -f {script} {database}")
+        { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = logs };
         start.Environment["PGPASSWORD"] = password;
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
         process.WaitForExit();
         var match = Regex.Match(output, @"tps = ([\d.]+) \(without initial connection time\)");
-        return match.Success ? double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture)
-            : throw new InvalidOperationException("pgbench failed:\n" + output);
+        if (!match.Success) throw new InvalidOperationException("pgbench failed:\n" + output);
+        // Each log line: client, transaction, latency in µs, ...
+        var latencies = Directory.GetFiles(logs).SelectMany(File.ReadLines)
+            .Select(line => long.Parse(line.Split(' ')[2], CultureInfo.InvariantCulture)).Order().ToArray();
+        Directory.Delete(logs, recursive: true);
+        return (double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture), latencies[(int)(latencies.Length * 0.99)] / 1000.0);
     }
 }

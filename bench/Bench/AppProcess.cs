@@ -13,6 +13,9 @@ public sealed class AppProcess : IAsyncDisposable
     public static async Task<AppProcess> Start(string root, string connectionString, int port)
     {
         var baseUrl = $"http://127.0.0.1:{port}";
+        using (var probe = new HttpClient())
+            if (await probe.GetAsync(baseUrl + "/health").ContinueWith(t => t.IsCompletedSuccessfully))
+                throw new InvalidOperationException($"Something already answers on {baseUrl}: stop it first (a left-over app?)");
         var start = new ProcessStartInfo("dotnet", "bin/Release/net10.0/Gatehouse.App.dll")
         {
             WorkingDirectory = Path.Combine(root, "src", "App"),
@@ -32,6 +35,7 @@ public sealed class AppProcess : IAsyncDisposable
         {
             try
             {
+                if (process.HasExited) throw new InvalidOperationException("The app exited during start-up");
                 if ((await client.GetAsync(baseUrl + "/health")).IsSuccessStatusCode) return new AppProcess(process, baseUrl);
             }
             catch (HttpRequestException)

@@ -3,6 +3,7 @@ using Coravel;
 using Gatehouse.Access;
 using Gatehouse.Accounts;
 using Gatehouse.Kernel;
+using Gatehouse.Vouchers;
 using Scalar.AspNetCore;
 
 // The host only composes: every module, route table and scheduled job is listed here.
@@ -11,10 +12,12 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddKernel();
 builder.AddAccounts();
 builder.AddAccess();
+builder.AddVouchers();
 
 builder.Services.AddCarter(configurator: c => c
     .WithModule<AccountsRoutes>()
-    .WithModule<AccessRoutes>());
+    .WithModule<AccessRoutes>()
+    .WithModule<VouchersRoutes>());
 
 builder.Services.AddRazorPages(o =>
 {
