@@ -44,7 +44,10 @@ internal static class VoucherInput
         int? discount = kind == "access" ? 100 : Pick("discount", request.Discount, current?.Discount);
         if (discount is null) errors.Add("discount", "is required");
         else if (discount is < 1 or > 100) errors.Add("discount", "must be between 1 and 100");
-        var rebill = Pick("rebill_discount", request.RebillDiscount, current?.RebillDiscount) ?? discount ?? 0;
+        // The rebill discount follows the discount unless it was set apart from it.
+        var rebillFollows = current is null || current.RebillDiscount == current.Discount;
+        var rebill = Pick("rebill_discount", request.RebillDiscount, rebillFollows ? null : current?.RebillDiscount)
+                     ?? (discount is >= 1 and <= 100 ? discount.Value : 0);
         if (rebill is < 0 or > 100) errors.Add("rebill_discount", "must be between 0 and 100");
 
         var start = Pick("start_date", request.StartDate, current?.StartDate);
