@@ -15,8 +15,8 @@ public sealed record RuleRequest(string? RuleType, string? Value);
 /// <summary>The checks every voucher write shares, in the API reference's terms.</summary>
 internal static class VoucherInput
 {
-    /// <summary>No 0/O, 1/I/L: a code read aloud or copied from a printed card survives.</summary>
-    public const string Alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    /// <summary>No 0/O, 1/I/L: a code read aloud or copied from a printed card survives. Code batches draw from the same.</summary>
+    public const string Alphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 
     public static readonly string[] Periods = ["once", "repeating", "forever"];
     public static readonly string[] AccessUnits = ["day", "month", "year"];
