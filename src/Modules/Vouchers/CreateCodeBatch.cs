@@ -69,7 +69,7 @@ internal static class CreateCodeBatch
             """, new { voucherId, merchantId }, transaction);
         if (taken + count > MaxCodesPerVoucher)
             throw ApiException.Conflict(
-                $"A voucher has at most {MaxCodesPerVoucher} batch codes; this one has {taken}, so {MaxCodesPerVoucher - taken} more can be added");
+                $"A voucher has at most {MaxCodesPerVoucher} batch codes; this one has {taken} made or queued, so {MaxCodesPerVoucher - taken} more can be added");
         var batchId = await connection.ExecuteScalarAsync<long>(
             """
             insert into vouchers.code_batches (merchant_id, voucher_id, requested, length, prefix, suffix, status, created_at)

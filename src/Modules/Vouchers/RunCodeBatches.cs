@@ -109,9 +109,11 @@ public sealed class RunCodeBatches(NpgsqlDataSource db, TimeProvider clock, Code
         {
             if (stalled == StalledRounds || ++rounds > maxRounds)
             {
-                await Finish(connection, batch, "failed",
-                    $"Stopped at {generated} of {batch.Requested} codes: nearly every code of {batch.Length} characters with this prefix and " +
-                    "suffix is taken. The codes generated are kept and can be used; add a batch with a longer length for the rest.");
+                var taken = $"nearly every code of {batch.Length} characters with this prefix and suffix is taken";
+                await Finish(connection, batch, "failed", generated == 0
+                    ? $"No code could be generated: {taken}. Use a longer length."
+                    : $"Stopped at {generated} of {batch.Requested} codes: {taken}. The {generated} codes generated are kept and can be used; " +
+                      "add a batch with a longer length for the rest.");
                 return;
             }
             var need = Math.Min(Chunk, batch.Requested - generated);
