@@ -28,16 +28,17 @@ internal static class CreateCodeBatch
     /// <summary>The code space must hold this many times the request, so random draws rarely collide.</summary>
     public const int SpaceFactor = 10;
 
-    internal sealed record Request(int? Count, int? Length, string? Prefix, string? Suffix);
+    /// <summary>Not just "Request": the OpenAPI document names schemas by the bare type name, and other use cases' Requests share it.</summary>
+    internal sealed record CodeBatchRequest(int? Count, int? Length, string? Prefix, string? Suffix);
 
     public static async Task<IResult> Handle(long id, RequestBody body, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock,
         CodeAlphabet alphabet, IServiceScopeFactory scopes) =>
-        Results.Json(await Run(db, clock, alphabet, scopes, user.MerchantId(), id, body.As<Request>()),
+        Results.Json(await Run(db, clock, alphabet, scopes, user.MerchantId(), id, body.As<CodeBatchRequest>()),
             statusCode: StatusCodes.Status202Accepted);
 
     /// <summary>The use case itself, for the API and the admin's voucher page.</summary>
     public static async Task<CodeBatchView> Run(NpgsqlDataSource db, TimeProvider clock, CodeAlphabet alphabet, IServiceScopeFactory scopes,
-        long merchantId, long voucherId, Request request)
+        long merchantId, long voucherId, CodeBatchRequest request)
     {
         var errors = new FieldErrors();
         if (request.Count is null) errors.Add("count", "is required");

@@ -29,7 +29,7 @@ public sealed class VouchersRoutes : ICarterModule
         // Code batches: single-use codes generated in the background, and every code of a voucher as CSV.
         var codes = app.MapGroup("/v2/vouchers").WithTags("Voucher codes").RequireAuthorization(Auth.Merchant);
         codes.MapPost("/{id:long}/code-batches", CreateCodeBatch.Handle)
-            .WithSummary("Generate single-use codes for a voucher: count, length, prefix, suffix").AcceptsBody<CreateCodeBatch.Request>()
+            .WithSummary("Generate single-use codes for a voucher: count, length, prefix, suffix").AcceptsBody<CreateCodeBatch.CodeBatchRequest>()
             .Produces<CodeBatchView>(StatusCodes.Status202Accepted).Produces<ApiError>(400).Produces<ApiError>(404).Produces<ApiError>(409);
         codes.MapGet("/{id:long}/code-batches", CodeBatchView.HandleList).WithSummary("A voucher's code batches, newest first")
             .Produces<OffsetPage<CodeBatchView>>().Produces<ApiError>(404);
