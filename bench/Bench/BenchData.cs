@@ -37,14 +37,29 @@ public sealed class BenchData(string connectionString)
         return new BenchData(connectionString);
     }
 
-    public async Task Seed(string baseUrl)
+    /// <summary>The merchant alone, with its API token: all that scenarios without the catalog need.</summary>
+    public async Task SeedMerchant(string baseUrl)
     {
-        var clock = Stopwatch.StartNew();
+        await InsertMerchant();
+        using var client = new HttpClient { BaseAddress = new Uri(baseUrl) };
+        MerchantToken = await Token(client, new() { ["grant_type"] = "client_credentials", ["client_id"] = MerchantUuid.ToString(), ["client_secret"] = Secret });
+    }
+
+    private async Task InsertMerchant()
+    {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         MerchantId = await connection.ExecuteScalarAsync<long>(
             "insert into accounts.merchants (uuid, name, email, api_secret, created_at, updated_at) values (@MerchantUuid, 'Bench Media', 'bench@media.test', @Secret, now(), now()) returning id",
             new { MerchantUuid, Secret });
+    }
+
+    public async Task Seed(string baseUrl)
+    {
+        var clock = Stopwatch.StartNew();
+        await InsertMerchant();
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
         FirstViewerId = await connection.ExecuteScalarAsync<long>(
             """
             insert into accounts.consumers (merchant_id, uuid, email, full_name, password_hash, created_at, updated_at)
