@@ -173,7 +173,7 @@ public static class Idempotency
                 buffer.SetLength(0);
                 await ApiErrors.WriteAsync(context, e.Status, e.Message, e.Errors);
             }
-            // The error body UseApiErrors gives a bare status code, so that a replay carries it too.
+            // A bare error status gets here the body UseApiErrors would give it outside, so that a replay carries it too.
             if (response.StatusCode >= 400 && buffer.Length == 0 && response.ContentType is null)
                 await ApiErrors.WriteAsync(context, response.StatusCode);
             await response.BodyWriter.FlushAsync(context.RequestAborted);
