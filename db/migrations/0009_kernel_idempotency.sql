@@ -7,7 +7,7 @@ create table kernel.idempotency_keys (
     -- the token's role and subject: 'merchant:<merchant id>' or 'consumer:<consumer id>'
     caller       text        not null,
     key          text        not null check (length(key) between 1 and 255),
-    -- SHA-256 of the method, path, query and body: the same key with other parameters is refused
+    -- SHA-256 of the method, path, query and body (a multipart body by its parts): the same key with other parameters is refused
     fingerprint  bytea       not null,
     state        text        not null check (state in ('in_progress', 'done')),
     status_code  integer,
