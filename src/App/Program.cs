@@ -49,6 +49,7 @@ app.MapGet("/health", Health.Check).ExcludeFromDescription();
 app.Services.UseScheduler(jobs =>
 {
     jobs.Schedule<PruneSignIns>().Hourly();
+    jobs.Schedule<PruneIdempotencyKeys>().Hourly();
     // Picks up bulk jobs left by a worker that died or uploaded while every worker was busy; an upload starts one at once.
     jobs.Schedule<RunBulkJobs>().EveryFiveSeconds().PreventOverlapping(nameof(RunBulkJobs));
     // The same for code batches: a request starts generating at once, this catches what a dead worker left.

@@ -6,7 +6,7 @@ namespace Gatehouse.Kernel;
 
 public static class KernelSetup
 {
-    /// <summary>The database, JSON conventions, the clock and rate limits every module relies on.</summary>
+    /// <summary>The database, JSON conventions, the clock, rate limits and idempotency keys every module relies on.</summary>
     public static WebApplicationBuilder AddKernel(this WebApplicationBuilder builder)
     {
         builder.Services.AddDatabase(Database.ConnectionString(builder.Configuration));
@@ -14,6 +14,7 @@ public static class KernelSetup
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddRateLimits(builder.Configuration);
         builder.Services.AddSharedDataProtection();
+        builder.Services.AddTransient<PruneIdempotencyKeys>();
         return builder;
     }
 }

@@ -43,7 +43,7 @@ public sealed class AccessRoutes : ICarterModule
 
         // The merchant's catalog.
         var merchant = catalog.MapGroup("/v2/items").RequireAuthorization(Auth.Merchant);
-        merchant.MapPost("", CreateItem.Handle).WithSummary("Create an asset").AcceptsBody<CreateItem.Request>()
+        merchant.MapPost("", CreateItem.Handle).WithSummary("Create an asset").AcceptsBody<CreateItem.Request>().Idempotent()
             .Produces<ItemView>(StatusCodes.Status201Created).Produces<ApiError>(400);
         merchant.MapGet("", ListItems.Handle).WithSummary("List your assets").Produces<OffsetPage<ItemView>>();
         merchant.MapGet("/{id:long}", GetItem.OfMerchant).WithSummary("One of your assets, content included")
@@ -51,10 +51,10 @@ public sealed class AccessRoutes : ICarterModule
         merchant.MapPatch("/{id:long}", UpdateItem.Handle).WithSummary("Edit or deactivate an asset").AcceptsBody<UpdateItem.Request>()
             .Produces<ItemView>().Produces<ApiError>(400).Produces<ApiError>(404);
         merchant.MapPost("/{id:long}/access-fees", SaveAccessFee.ForItem).WithSummary("Add a price option to an asset")
-            .AcceptsBody<SaveAccessFee.Request>().Produces<AccessFeeView>(StatusCodes.Status201Created).Produces<ApiError>(400).Produces<ApiError>(404);
+            .AcceptsBody<SaveAccessFee.Request>().Idempotent().Produces<AccessFeeView>(StatusCodes.Status201Created).Produces<ApiError>(400).Produces<ApiError>(404);
         merchant.MapPatch("/access-fees/{id:long}", SaveAccessFee.HandleUpdate).WithSummary("Edit or deactivate a price option")
             .AcceptsBody<SaveAccessFee.Request>().Produces<AccessFeeView>().Produces<ApiError>(400).Produces<ApiError>(404);
-        merchant.MapPost("/packages", Packages.HandleCreate).WithSummary("Create a package").AcceptsBody<Packages.Request>()
+        merchant.MapPost("/packages", Packages.HandleCreate).WithSummary("Create a package").AcceptsBody<Packages.Request>().Idempotent()
             .Produces<PackageView>(StatusCodes.Status201Created).Produces<ApiError>(400);
         merchant.MapGet("/packages", Packages.HandleList).WithSummary("List your packages").Produces<OffsetPage<PackageView>>();
         merchant.MapPatch("/packages/{id:long}", Packages.HandleUpdate).WithSummary("Edit or deactivate a package")
@@ -64,7 +64,7 @@ public sealed class AccessRoutes : ICarterModule
         merchant.MapDelete("/packages/{id:long}/items/{itemId:long}", Packages.HandleRemoveItem).WithSummary("Remove an asset from a package")
             .Produces<PackageView>().Produces<ApiError>(404);
         merchant.MapPost("/packages/{id:long}/access-fees", SaveAccessFee.ForPackage).WithSummary("Add a price option to a package")
-            .AcceptsBody<SaveAccessFee.Request>().Produces<AccessFeeView>(StatusCodes.Status201Created).Produces<ApiError>(400).Produces<ApiError>(404);
+            .AcceptsBody<SaveAccessFee.Request>().Idempotent().Produces<AccessFeeView>(StatusCodes.Status201Created).Produces<ApiError>(400).Produces<ApiError>(404);
 
         // Access passes.
         var access = app.MapGroup("").WithTags("Access");
@@ -74,7 +74,7 @@ public sealed class AccessRoutes : ICarterModule
         access.MapGet("/items/access/customers", CustomerAccess.Handle).RequireAuthorization(Auth.Consumer)
             .WithSummary("The signed-in viewer's access passes").Produces<CustomerAccess.Page>().Produces<ApiError>(400);
         access.MapPost("/items/access", GrantAccess.Handle).RequireAuthorization(Auth.Merchant)
-            .WithSummary("Grant a viewer access to an asset or package").AcceptsBody<GrantAccess.Request>()
+            .WithSummary("Grant a viewer access to an asset or package").AcceptsBody<GrantAccess.Request>().Idempotent()
             .Produces<PassView>(StatusCodes.Status201Created).Produces<ApiError>(400);
         access.MapGet("/v2/access", SearchAccess.Handle).RequireAuthorization(Auth.Merchant)
             .WithSummary("Search access passes (status, filter, q)").Produces<OffsetPage<PassView>>().Produces<ApiError>(400);
@@ -93,7 +93,7 @@ public sealed class AccessRoutes : ICarterModule
         bulk.MapGet("/template", UploadBulkFile.HandleTemplate).WithSummary("The CSV template of an action (grant, revoke, extend)")
             .Produces(200, contentType: "text/csv").Produces<ApiError>(400);
         bulk.MapPost("", UploadBulkFile.Handle).WithSummary("Upload a CSV: file, action, dry_run, apply_valid_rows")
-            .Accepts<UploadBulkFile.Options>("multipart/form-data").Produces<BulkJobView>(StatusCodes.Status202Accepted)
+            .Accepts<UploadBulkFile.Options>("multipart/form-data").Idempotent().Produces<BulkJobView>(StatusCodes.Status202Accepted)
             .Produces<ApiError>(400).Produces<ApiError>(409).Produces<ApiError>(413);
         bulk.MapGet("", BulkJobView.HandleList).WithSummary("Your bulk jobs, newest first").Produces<OffsetPage<BulkJobView>>();
         bulk.MapGet("/{id:long}", BulkJobView.HandleOne).WithSummary("A bulk job and its progress").Produces<BulkJobView>().Produces<ApiError>(404);

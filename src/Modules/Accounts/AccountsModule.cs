@@ -111,7 +111,7 @@ public sealed class AccountsRoutes : ICarterModule
 
         accounts.MapPost("/v2/accounts/customers", CreateCustomer.Handle).RequireAuthorization(Auth.Merchant)
             .WithSummary("Create a viewer (merchant token)")
-            .AcceptsBody<CreateCustomer.Request>()
+            .AcceptsBody<CreateCustomer.Request>().Idempotent()
             .Produces<AccountView>(StatusCodes.Status201Created).Produces<ApiError>(400).Produces<ApiError>(409);
     }
 }
