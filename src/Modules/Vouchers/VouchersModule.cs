@@ -28,7 +28,7 @@ public sealed class VouchersRoutes : ICarterModule
 
         // The reference's v1 paths (merchant).
         var v1 = vouchers.MapGroup("/vouchers").RequireAuthorization(Auth.Merchant);
-        v1.MapPost("", CreateVoucher.Handle).WithSummary("Create a voucher (a custom code, or one drawn from length, prefix and suffix)")
+        v1.MapPost("", CreateVoucher.Handle).Idempotent().WithSummary("Create a voucher (a custom code, or one drawn from length, prefix and suffix)")
             .AcceptsBody<VoucherRequest>().Produces<VoucherView>(StatusCodes.Status201Created).Produces<ApiError>(400).Produces<ApiError>(409);
         v1.MapGet("", ListVouchers.Handle).WithSummary("List vouchers; search=id:123&search=name:Foo&search=code:ABC")
             .Produces<OffsetPage<VoucherView>>().Produces<ApiError>(400);
@@ -48,7 +48,7 @@ public sealed class VouchersRoutes : ICarterModule
 
         // v2: the reference's PATCH and gift voucher, and Gatehouse's rules, history and redemption.
         var v2 = vouchers.MapGroup("/v2/vouchers").RequireAuthorization(Auth.Merchant);
-        v2.MapPost("", CreateVoucher.Handle).WithSummary("Create a discount or access voucher (voucher_type, access period, per_customer_limit)")
+        v2.MapPost("", CreateVoucher.Handle).Idempotent().WithSummary("Create a discount or access voucher (voucher_type, access period, per_customer_limit)")
             .AcceptsBody<VoucherRequest>().Produces<VoucherView>(StatusCodes.Status201Created).Produces<ApiError>(400).Produces<ApiError>(409);
         v2.MapPatch("/{id:long}", UpdateVoucher.HandlePatch).WithSummary("Change any field of a voucher but its code")
             .AcceptsBody<VoucherRequest>().Produces<VoucherView>().Produces<ApiError>(400).Produces<ApiError>(404);
@@ -58,14 +58,14 @@ public sealed class VouchersRoutes : ICarterModule
         v2.MapDelete("/{id:long}/rules/{ruleId:long}", VoucherRules.HandleRemove).WithSummary("Remove a rule").Produces<ApiError>(404);
         v2.MapGet("/{id:long}/redemptions", VoucherRedemptions.Handle).WithSummary("Who used a voucher, newest first")
             .Produces<OffsetPage<VoucherRedemptions.RedemptionView>>().Produces<ApiError>(404);
-        vouchers.MapPost("/v2/vouchers/redeem", RedeemVoucher.Handle).RequireAuthorization(Auth.Consumer)
+        vouchers.MapPost("/v2/vouchers/redeem", RedeemVoucher.Handle).RequireAuthorization(Auth.Consumer).Idempotent()
             .WithSummary("Redeem an access voucher or a 100 % voucher on a price option: the pass, no card")
             .AcceptsBody<RedeemVoucher.Request>().Produces<RedeemVoucher.Redeemed>(StatusCodes.Status201Created)
             .Produces<ApiError>(400).Produces<ApiError>(402);
 
         // Code batches: single-use codes generated in the background, and every code of a voucher as CSV.
         var codes = app.MapGroup("/v2/vouchers").WithTags("Voucher codes").RequireAuthorization(Auth.Merchant);
-        codes.MapPost("/{id:long}/code-batches", CreateCodeBatch.Handle)
+        codes.MapPost("/{id:long}/code-batches", CreateCodeBatch.Handle).Idempotent()
             .WithSummary("Generate single-use codes for a voucher: count, length, prefix, suffix").AcceptsBody<CreateCodeBatch.CodeBatchRequest>()
             .Produces<CodeBatchView>(StatusCodes.Status202Accepted).Produces<ApiError>(400).Produces<ApiError>(404).Produces<ApiError>(409);
         codes.MapGet("/{id:long}/code-batches", CodeBatchView.HandleList).WithSummary("A voucher's code batches, newest first")

@@ -149,6 +149,48 @@ public sealed class RedemptionTests(AppFixture app) : IClassFixture<AppFixture>
     }
 
     [Fact]
+    public async Task A_retried_create_or_redeem_with_the_same_idempotency_key_happens_once()
+    {
+        var shop = await VoucherShop.Open(app);
+        var viewer = await Given.Consumer(app.Host, shop.Merchant);
+        var form = new Dictionary<string, string> { ["name"] = "Once", ["discount"] = "100", ["code"] = "RETRY-100", ["start_date"] = "2020-01-01" };
+        var first = await Send(shop.Token, x => { x.Post.FormData(form).ToUrl("/v2/vouchers"); x.WithRequestHeader("Idempotency-Key", "create-1"); }, 201);
+        var again = await Send(shop.Token, x => { x.Post.FormData(form).ToUrl("/v2/vouchers"); x.WithRequestHeader("Idempotency-Key", "create-1"); }, 201);
+        Assert.Equal(first.GetRawText(), again.GetRawText());
+
+        var redeem = new Dictionary<string, string> { ["voucher_code"] = "RETRY-100", ["access_fee_id"] = shop.Fee.ToString() };
+        var redeemed = await Send(viewer.AccessToken, x => { x.Post.FormData(redeem).ToUrl("/v2/vouchers/redeem"); x.WithRequestHeader("Idempotency-Key", "redeem-1"); }, 201);
+        var replayed = await Send(viewer.AccessToken, x => { x.Post.FormData(redeem).ToUrl("/v2/vouchers/redeem"); x.WithRequestHeader("Idempotency-Key", "redeem-1"); }, 201);
+        Assert.Equal(redeemed.GetRawText(), replayed.GetRawText());
+        Assert.Equal(1, (await Send(shop.Token, x => x.Get.Url($"/vouchers/{first.GetProperty("id")}"))).GetProperty("usage_counter").GetInt32());
+        Assert.Equal(1, await Count("select count(*) from access.passes where merchant_id = @Id", new { shop.Merchant.Id }));
+    }
+
+    [Fact]
+    public async Task A_batch_code_is_used_once_and_its_export_says_so()
+    {
+        var shop = await VoucherShop.Open(app);
+        var first = await Given.Consumer(app.Host, shop.Merchant);
+        var second = await Given.Consumer(app.Host, shop.Merchant);
+        var voucher = await shop.CreateVoucher(app, new() { ["voucher_type"] = "access", ["code"] = "BATCH-PARENT",
+            ["access_period_quantity"] = "7", ["access_period_unit"] = "day" });
+        var batch = await Send(shop.Token, x => x.Post.FormData(new Dictionary<string, string> { ["count"] = "3", ["prefix"] = "TV-" })
+            .ToUrl($"/v2/vouchers/{voucher.GetProperty("id")}/code-batches"), 202);
+        await CodeBatches.Finish(app.Host, shop.Token, batch);
+        var export = await app.Host.Scenario(x => { x.Get.Url($"/v2/vouchers/{voucher.GetProperty("id")}/codes"); x.WithBearerToken(shop.Token); });
+        var code = (await export.ReadAsTextAsync()).Split('\n').First(l => l.StartsWith("TV-")).Split(',')[0];
+
+        await Redeem(first, code.ToLowerInvariant(), shop.Fee);
+        (await Redeem(second, code, shop.Fee, 402)).GetRawText().MatchSnapshot("batch_code_used");
+        var after = await app.Host.Scenario(x => { x.Get.Url($"/v2/vouchers/{voucher.GetProperty("id")}/codes"); x.WithBearerToken(shop.Token); });
+        var line = (await after.ReadAsTextAsync()).Split('\n').Single(l => l.StartsWith(code + ","));
+        Assert.Contains(",used,", line);
+        Assert.EndsWith($",{first.Id}", line.TrimEnd('\r'));
+        // The voucher's own code still works for others.
+        await Redeem(second, "BATCH-PARENT", shop.Fee);
+    }
+
+    [Fact]
     public async Task Five_hundred_concurrent_redemptions_of_a_voucher_limited_to_fifty_grant_exactly_fifty()
     {
         var shop = await VoucherShop.Open(app);
