@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.OpenApi;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.OpenApi;
 
@@ -9,6 +10,11 @@ public static class ApiDocument
 {
     public static IServiceCollection AddApiDocument(this IServiceCollection services) => services.AddOpenApi(o =>
     {
+        // Use cases name their records Request, Row, View…: nested types are named with their use case
+        // (CreateItem.Request → CreateItemRequest), or every "Request" collapsed into one schema.
+        o.CreateSchemaReferenceId = type => type.Type.DeclaringType is { } useCase && OpenApiOptions.CreateDefaultSchemaReferenceId(type) is { } name
+            ? useCase.Name + name
+            : OpenApiOptions.CreateDefaultSchemaReferenceId(type);
         o.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "Gatehouse API";

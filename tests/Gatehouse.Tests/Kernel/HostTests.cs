@@ -39,6 +39,22 @@ public sealed class HostTests(AppFixture app) : IClassFixture<AppFixture>
     }
 
     [Fact]
+    public async Task Each_use_case_request_has_its_own_schema_in_the_openapi_document()
+    {
+        var document = JsonDocument.Parse(await (await app.Host.Scenario(x => x.Get.Url("/openapi/v1.json"))).ReadAsTextAsync()).RootElement;
+        JsonElement BodySchema(string path, string method)
+        {
+            var content = document.GetProperty("paths").GetProperty(path).GetProperty(method).GetProperty("requestBody").GetProperty("content");
+            var reference = content.EnumerateObject().First().Value.GetProperty("schema").GetProperty("$ref").GetString()!;
+            return document.GetProperty("components").GetProperty("schemas").GetProperty(reference.Split('/').Last());
+        }
+        // Both use cases call their record Request; each must keep its own fields.
+        Assert.True(BodySchema("/v2/items", "post").GetProperty("properties").TryGetProperty("title", out _));
+        Assert.True(BodySchema("/accounts", "post").GetProperty("properties").TryGetProperty("password", out _));
+        Assert.True(BodySchema("/v2/vouchers/redeem", "post").GetProperty("properties").TryGetProperty("voucher_code", out _));
+    }
+
+    [Fact]
     public async Task Scalar_serves_the_api_reference()
     {
         using var client = app.Host.Server.CreateClient();
