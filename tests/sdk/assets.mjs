@@ -12,107 +12,10 @@
 // 2 on bad arguments.
 
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import './shims.mjs'; // browser globals the SDK needs: window, localStorage, XMLHttpRequest
+import { harness, sdkVersion, show } from './harness.mjs';
 
-const require = createRequire(import.meta.url);
-const sdkVersion = require('@inplayer-org/inplayer.js/package.json').version;
-// Loaded after the shims (static imports would be hoisted above them).
-const InPlayer = require('@inplayer-org/inplayer.js');
-
-const baseUrl = (process.argv[2] ?? process.env.GATEHOUSE_BASE_URL ?? '').replace(/\/+$/, '');
-const merchantUuid = process.argv[3] ?? process.env.GATEHOUSE_CLIENT_ID ?? '';
-const clientSecret = process.argv[4] ?? process.env.GATEHOUSE_CLIENT_SECRET ?? '';
-if (!baseUrl || !merchantUuid || !clientSecret) {
-  console.error('usage: node assets.mjs <base url> <merchant uuid> <merchant client secret>\n' +
-                '   (or GATEHOUSE_BASE_URL, GATEHOUSE_CLIENT_ID, GATEHOUSE_CLIENT_SECRET)');
-  process.exit(2);
-}
-
-InPlayer.setConfig('production', { baseURL: baseUrl });
-
+const { baseUrl, merchantUuid, clientSecret, InPlayer, sdk, sdkRefusal, api, step, done } = harness(process.argv, 'assets.mjs');
 const now = () => Math.floor(Date.now() / 1000);
-const show = (data) => (typeof data === 'string' ? data : JSON.stringify(data));
-
-/** A plain-fetch call that did not answer as expected. */
-class HttpError extends Error {
-  constructor(method, path, status, body, expected) {
-    super(`HTTP ${status} (${method} ${path}), expected ${expected}: ${body}`);
-    this.name = 'HttpError';
-  }
-}
-
-/** The last HTTP answer a step saw (SDK or fetch), printed when an assertion about it fails. */
-let lastAnswer = null;
-
-/** Calls the SDK and remembers its answer. */
-async function sdk(call) {
-  try {
-    const response = await call();
-    lastAnswer = `HTTP ${response.status} (${response.config?.method?.toUpperCase()} ${response.config?.url}): ${show(response.data)}`;
-    return response;
-  } catch (error) {
-    if (error?.response) {
-      const { status, data, config } = error.response;
-      lastAnswer = `HTTP ${status} (${config?.method?.toUpperCase()} ${config?.url}): ${show(data)}`;
-    }
-    throw error;
-  }
-}
-
-/** The SDK call's rejection, which must be an HTTP error answer; fails if the call succeeded. */
-async function sdkRefusal(call) {
-  let response;
-  try {
-    response = await sdk(call);
-  } catch (error) {
-    if (!error?.response) throw error; // a network or programming error, not an HTTP answer
-    return error.response;
-  }
-  assert.fail(`expected the SDK call to be refused, but it answered HTTP ${response.status}: ${show(response.data)}`);
-}
-
-/** A form-encoded (InPlayer's convention) or bodiless request with plain fetch; the parsed JSON answer. */
-async function api(method, path, { token, form, expect = 200 } = {}) {
-  const headers = { Accept: 'application/json' };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  let body;
-  if (form) {
-    headers['Content-Type'] = 'application/x-www-form-urlencoded';
-    body = new URLSearchParams(Object.entries(form).map(([k, v]) => [k, String(v)])).toString();
-  }
-  const res = await fetch(`${baseUrl}${path}`, { method, headers, body });
-  const text = await res.text();
-  lastAnswer = `HTTP ${res.status} (${method} ${path}): ${text}`;
-  if (res.status !== expect) throw new HttpError(method, path, res.status, text, expect);
-  return text ? JSON.parse(text) : null;
-}
-
-const describe = (error) => {
-  if (error?.response) {
-    const { status, data, config } = error.response;
-    const request = config ? ` (${config.method?.toUpperCase()} ${config.url})` : '';
-    return `HTTP ${status}${request}: ${show(data)}`;
-  }
-  if (error instanceof HttpError) return error.message;
-  const cause = error?.request?.networkError; // set by the XMLHttpRequest shim
-  return (error?.stack ?? String(error)) + (cause ? `\ncaused by: ${cause.cause?.message ?? cause.message}` : '') +
-    (lastAnswer ? `\nlast HTTP answer: ${lastAnswer}` : '');
-};
-
-let stepNumber = 0;
-async function step(name, run) {
-  stepNumber++;
-  lastAnswer = null;
-  try {
-    const detail = await run();
-    console.log(`ok ${stepNumber} - ${name}${detail ? ` (${detail})` : ''}`);
-  } catch (error) {
-    console.log(`not ok ${stepNumber} - ${name}`);
-    console.error(describe(error));
-    process.exit(1);
-  }
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -365,4 +268,4 @@ await step('setup: POST /v2/access/{id}/revoke revokes the package pass', async 
 
 await step('Asset.checkAccessForAsset after the package revoke: refused with HTTP 402', assertNoAccess);
 
-console.log(`# all ${stepNumber} steps passed`);
+done();

@@ -13,7 +13,7 @@ export const sdkVersion = require('@inplayer-org/inplayer.js/package.json').vers
 // Loaded after the shims (static imports would be hoisted above them).
 export const InPlayer = require('@inplayer-org/inplayer.js');
 
-const show = (data) => (typeof data === 'string' ? data : JSON.stringify(data));
+export const show = (data) => (typeof data === 'string' ? data : JSON.stringify(data));
 
 /** A plain-fetch call that did not answer as expected. */
 class HttpError extends Error {
@@ -103,5 +103,8 @@ export function harness(argv, script) {
     }
   }
 
-  return { baseUrl, merchantUuid, clientSecret, InPlayer, sdk, sdkRefusal, api, step };
+  /** The last line of a script that got through every step. */
+  const done = () => console.log(`# all ${stepNumber} steps passed`);
+
+  return { baseUrl, merchantUuid, clientSecret, InPlayer, sdk, sdkRefusal, api, step, done };
 }

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { harness, sdkVersion } from './harness.mjs';
 
-const { merchantUuid, clientSecret, InPlayer, sdk, sdkRefusal, api, step } = harness(process.argv, 'vouchers.mjs');
+const { merchantUuid, clientSecret, InPlayer, sdk, sdkRefusal, api, step, done } = harness(process.argv, 'vouchers.mjs');
 const suffix = `${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
 const email = `sdk-vouchers-${suffix}@mail.test`;
 const password = 'sdk-password-1';
@@ -47,3 +47,5 @@ await step('Voucher.getDiscount with an unknown code: refused with HTTP 402', as
   assert.equal(refusal.status, 402);
   assert.equal(refusal.data.message, 'Unknown voucher code');
 });
+
+done();
