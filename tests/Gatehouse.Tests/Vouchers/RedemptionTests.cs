@@ -199,22 +199,44 @@ public sealed class RedemptionTests(AppFixture app) : IClassFixture<AppFixture>
         var voucher = await shop.CreateVoucher(app, new() { ["voucher_type"] = "access", ["code"] = "RUSH-50", ["usage_limit"] = "50",
             ["access_period_quantity"] = "1", ["access_period_unit"] = "day" });
 
-        using var client = app.Host.Server.CreateClient();
-        var statuses = await Task.WhenAll(Enumerable.Range(0, 500).Select(i => Task.Run(async () =>
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Post, "/v2/vouchers/redeem")
-            {
-                Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["voucher_code"] = "RUSH-50", ["access_fee_id"] = shop.Fee.ToString() }),
-            };
-            request.Headers.Authorization = new("Bearer", viewers[i % viewers.Count].AccessToken);
-            return (int)(await client.SendAsync(request)).StatusCode;
-        })));
-
+        var statuses = await Rush(app.Host, shop, viewers, "RUSH-50", 500);
         Assert.Equal(50, statuses.Count(s => s == 201));
         Assert.Equal(450, statuses.Count(s => s == 402));
         Assert.Equal(50, (await Send(shop.Token, x => x.Get.Url($"/vouchers/{voucher.GetProperty("id")}"))).GetProperty("usage_counter").GetInt32());
         Assert.Equal(50, await Count("select count(*) from access.passes where merchant_id = @Id and type = 'access-voucher'", new { shop.Merchant.Id }));
         Assert.Equal(50, await Count("select count(*) from vouchers.redemptions where merchant_id = @Id", new { shop.Merchant.Id }));
         Assert.Equal(50, await Count("select count(*) from kernel.outbox where merchant_id = @Id and type = 'voucher.redeemed'", new { shop.Merchant.Id }));
+    }
+
+    [Fact]
+    public async Task Two_instances_share_one_usage_limit()
+    {
+        var shop = await VoucherShop.Open(app);
+        var viewers = new List<TestConsumer>();
+        for (var i = 0; i < 10; i++) viewers.Add(await Given.Consumer(app.Host, shop.Merchant));
+        var voucher = await shop.CreateVoucher(app, new() { ["discount"] = "100", ["code"] = "TWO-HOSTS", ["usage_limit"] = "50" });
+        await using var second = await AlbaHost.For<Program>(b =>
+            AppFixture.Configure(b, app.ConnectionString, app.Clock, new Dictionary<string, string?>()));
+
+        var both = await Task.WhenAll(Rush(app.Host, shop, viewers, "TWO-HOSTS", 250), Rush(second, shop, viewers, "TWO-HOSTS", 250));
+        var statuses = both.SelectMany(s => s).ToArray();
+        Assert.Equal((50, 450), (statuses.Count(s => s == 201), statuses.Count(s => s == 402)));
+        Assert.Equal(50, (await Send(shop.Token, x => x.Get.Url($"/vouchers/{voucher.GetProperty("id")}"))).GetProperty("usage_counter").GetInt32());
+        Assert.Equal(50, await Count("select count(*) from access.passes where merchant_id = @Id", new { shop.Merchant.Id }));
+    }
+
+    /// <summary><paramref name="attempts"/> redemptions of one code at once through one instance; their status codes.</summary>
+    private static async Task<int[]> Rush(IAlbaHost host, VoucherShop shop, List<TestConsumer> viewers, string code, int attempts)
+    {
+        using var client = host.Server.CreateClient();
+        return await Task.WhenAll(Enumerable.Range(0, attempts).Select(i => Task.Run(async () =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v2/vouchers/redeem")
+            {
+                Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["voucher_code"] = code, ["access_fee_id"] = shop.Fee.ToString() }),
+            };
+            request.Headers.Authorization = new("Bearer", viewers[i % viewers.Count].AccessToken);
+            return (int)(await client.SendAsync(request)).StatusCode;
+        })));
     }
 }
