@@ -26,7 +26,8 @@ public class BrowserFixture : ServerFixture
     public async Task<IPage> NewPage()
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseUrl });
-        context.SetDefaultTimeout(15_000);
+        // Playwright's own default: on 2 cores running many test classes at once, a click's page load took over 15 s now and then.
+        context.SetDefaultTimeout(30_000);
         return await context.NewPageAsync();
     }
 
