@@ -119,7 +119,14 @@ public sealed class VoucherModel(NpgsqlDataSource db, TimeProvider clock) : Page
     public async Task<IActionResult> OnPostDelete(long id)
     {
         if (!await Load(id)) return NotFound();
-        await DeleteVoucher.Run(db, User.MerchantId(), id, clock);
+        try
+        {
+            await DeleteVoucher.Run(db, User.MerchantId(), id, clock);
+        }
+        catch (ApiException e) when (e.Status == StatusCodes.Status404NotFound)
+        {
+            return NotFound(); // deleted meanwhile, in another tab
+        }
         Notice = $"Voucher “{Voucher.Name}” deleted: its code {Voucher.Code} no longer works.";
         NoticeFor = null;
         return Redirect("/admin/promotions");
