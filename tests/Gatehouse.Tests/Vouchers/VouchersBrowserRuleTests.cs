@@ -206,11 +206,12 @@ public sealed class VouchersBrowserRuleTests(BrowserFixture fixture) : IClassFix
             "File: 1 line is not an email address, so nothing was added (line 3: nobody-at-all)");
         await Expect(emails.GetByTestId("email-count")).ToHaveTextAsync("1 email listed");
 
-        // The filled-in template: new emails added, those already listed (or repeated) skipped.
+        // The filled-in template, as a spreadsheet saves it (a byte order mark, CRLF): new emails added, those already listed
+        // (or repeated) skipped.
         await upload.GetByLabel("CSV file").SetInputFilesAsync(new FilePayload
         {
             Name = "friends.csv", MimeType = "text/csv",
-            Buffer = Encoding.UTF8.GetBytes("email\nsecond@mail.test\nFIRST@mail.test\n\n\"third@mail.test\"\nsecond@mail.test\n"),
+            Buffer = [.. Encoding.UTF8.Preamble, .. Encoding.UTF8.GetBytes("email\r\nsecond@mail.test\r\nFIRST@mail.test\r\n\r\n\"third@mail.test\"\r\nsecond@mail.test\r\n")],
         });
         await upload.GetByRole(AriaRole.Button, new() { Name = "Upload" }).ClickAsync();
         await Expect(Notice(emails)).ToHaveTextAsync("2 emails added from friends.csv; 2 already listed, skipped.");
