@@ -1,6 +1,6 @@
 using System.Net.Mail;
-using CsvHelper;
 using System.Security.Claims;
+using CsvHelper;
 using Dapper;
 using Gatehouse.Kernel;
 using Microsoft.AspNetCore.Http;

@@ -95,8 +95,8 @@ public sealed class VoucherModel(NpgsqlDataSource db, TimeProvider clock) : Page
 
     public Task<IActionResult> OnPostSaveFees(long id, string[]? offered, string[]? chosen) => Submit(id, () => "access-fees", async merchantId =>
     {
-        await VoucherRules.Choose(db, merchantId, id, "access_fees", offered ?? [], chosen ?? [], clock.GetUtcNow());
-        var count = (await Reload(id)).Rules.Count(r => r.RuleType == "access_fees");
+        var (added, removed) = await VoucherRules.Choose(db, merchantId, id, "access_fees", offered ?? [], chosen ?? [], clock.GetUtcNow());
+        var count = Voucher.Rules.Count(r => r.RuleType == "access_fees") + added - removed;
         return count == 0 ? "Access fees saved: the voucher is valid for every price option."
             : $"Access fees saved: the voucher is valid for {PromotionsText.Plural(count, "price option")} only.";
     });
@@ -180,12 +180,6 @@ public sealed class VoucherModel(NpgsqlDataSource db, TimeProvider clock) : Page
 
     private static string Title(RuleListView list, string value) =>
         list.Offered.FirstOrDefault(o => o.Value == value)?.Label ?? list.Chosen.FirstOrDefault(c => c.Value == value)?.Label ?? "#" + value;
-
-    private async Task<VoucherView> Reload(long id)
-    {
-        await using var connection = await db.OpenConnectionAsync();
-        return await VoucherViews.One(connection, User.MerchantId(), id) ?? throw ApiException.NotFound("Voucher not found");
-    }
 
     /// <summary>Loads the voucher and what each section shows, if it is the signed-in merchant's.</summary>
     private async Task<bool> Load(long id)
