@@ -19,14 +19,10 @@ public static class CreateVoucher
     /// <summary>The use case, shared by the API and the admin's "New voucher" steps.</summary>
     public static async Task<VoucherView> Run(NpgsqlDataSource db, long merchantId, VoucherRequest request, TimeProvider clock)
     {
-        var errors = new FieldErrors();
-        var settings = VoucherInput.Check(errors, request, current: null, _ => true);
-        var custom = request.Code?.Trim();
-        if (!string.IsNullOrEmpty(custom)) VoucherInput.CheckCustomCode(errors, custom);
-        VoucherInput.CheckAffixes(errors, request.Length, request.Prefix, request.Suffix);
-        var rules = request.Rules ?? [];
-        if (rules.Count > 1000) errors.Add("rules", "at most 1000 rules at once");
+        var errors = Validate(request, out var settings);
         errors.ThrowIfAny();
+        var custom = request.Code?.Trim();
+        var rules = request.Rules ?? [];
 
         var now = clock.GetUtcNow();
         await using var connection = await db.OpenConnectionAsync();
@@ -61,6 +57,19 @@ public static class CreateVoucher
                 if (attempt == 5) throw ApiException.Conflict("Could not draw a free code: make the code longer");
             }
         }
+    }
+
+    /// <summary>Every reason <see cref="Run"/> would refuse the request before reading the database (unknown rule values and
+    /// a taken code are found later). The admin's "New voucher" steps use it to check each step's fields as they go.</summary>
+    internal static FieldErrors Validate(VoucherRequest request, out VoucherInput.Settings settings)
+    {
+        var errors = new FieldErrors();
+        settings = VoucherInput.Check(errors, request, current: null, _ => true);
+        var custom = request.Code?.Trim();
+        if (!string.IsNullOrEmpty(custom)) VoucherInput.CheckCustomCode(errors, custom);
+        VoucherInput.CheckAffixes(errors, request.Length, request.Prefix, request.Suffix);
+        if (request.Rules?.Count > 1000) errors.Add("rules", "at most 1000 rules at once");
+        return errors;
     }
 
     private static async Task<long> Insert(NpgsqlConnection connection, NpgsqlTransaction transaction, long merchantId,

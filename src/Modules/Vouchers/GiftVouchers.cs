@@ -27,17 +27,21 @@ public static class GiftVouchers
         left join access.access_fees f on f.id = v.gift_access_fee_id and f.merchant_id = v.merchant_id
         """;
 
-    public static async Task<IResult> HandleList(ClaimsPrincipal user, NpgsqlDataSource db, int? page, int? size, int? limit)
+    // The reference documents "size" but its own sample sends "limit": either works.
+    public static async Task<IResult> HandleList(ClaimsPrincipal user, NpgsqlDataSource db, int? page, int? size, int? limit) =>
+        Results.Ok(await List(db, user.MerchantId(), page, size ?? limit));
+
+    /// <summary>The merchant's gift vouchers, newest first: the use case, shared by the API and the admin's Gift vouchers tab.</summary>
+    public static async Task<SizedPage<GiftView>> List(NpgsqlDataSource db, long merchantId, int? page, int? size)
     {
-        // The reference documents "size" but its own sample sends "limit": either works.
-        var paging = PageRequest.From(page, size ?? limit);
+        var paging = PageRequest.From(page, size);
         await using var connection = await db.OpenConnectionAsync();
-        var args = new { merchantId = user.MerchantId(), limit = paging.Size, offset = paging.Offset };
+        var args = new { merchantId, limit = paging.Size, offset = paging.Offset };
         var total = await connection.ExecuteScalarAsync<long>(
             "select count(*) from vouchers.vouchers where merchant_id = @merchantId and is_gift and deleted_at is null", args);
         var gifts = (await connection.QueryAsync<GiftView>(
             $"{Select} where v.merchant_id = @merchantId and v.is_gift and v.deleted_at is null order by v.id desc limit @limit offset @offset", args)).ToList();
-        return Results.Ok(SizedPage<GiftView>.Of(gifts, total, paging));
+        return SizedPage<GiftView>.Of(gifts, total, paging);
     }
 
     public static async Task<IResult> HandleOne(long id, ClaimsPrincipal user, NpgsqlDataSource db)
