@@ -28,7 +28,6 @@ internal static class CreateCodeBatch
     /// <summary>The code space must hold this many times the request, so random draws rarely collide.</summary>
     public const int SpaceFactor = 10;
 
-    /// <summary>Not just "Request": the OpenAPI document names schemas by the bare type name, and other use cases' Requests share it.</summary>
     internal sealed record CodeBatchRequest(int? Count, int? Length, string? Prefix, string? Suffix);
 
     public static async Task<IResult> Handle(long id, RequestBody body, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock,

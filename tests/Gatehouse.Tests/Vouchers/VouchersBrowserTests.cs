@@ -347,6 +347,41 @@ public sealed class VouchersBrowserTests(BrowserFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Codes_are_generated_with_a_progress_bar_and_downloaded()
+    {
+        var merchant = await Given.Merchant(fixture.Db);
+        var token = await _api.MerchantToken(merchant);
+        var voucher = await CreateVoucher(token, new() { ["discount"] = "100", ["code"] = "PARENT-CODE" });
+        var page = await SignedIn(fixture, merchant);
+        await page.GotoAsync($"/admin/promotions/{voucher.GetProperty("id")}");
+        var codes = page.GetByRole(AriaRole.Region, new() { Name = "Codes" });
+        await Expect(codes.GetByTestId("batches-empty")).ToBeVisibleAsync();
+
+        var form = codes.GetByRole(AriaRole.Form, new() { Name = "Generate codes" });
+        await form.GetByLabel("How many").FillAsync("250");
+        await form.GetByLabel("Prefix").FillAsync("TV-");
+        await Click(form, "Generate codes");
+        await Expect(Notice(page)).ToContainTextAsync("Generating 250 codes");
+        // The section follows the batch by itself until it is done.
+        await Expect(codes.GetByTestId("batch-status")).ToHaveTextAsync("completed", new() { Timeout = 30_000 });
+        await Expect(codes.GetByRole(AriaRole.Row).Nth(1)).ToContainTextAsync("250 / 250");
+        await Shot(page, "voucher-codes");
+
+        var download = await page.RunAndWaitForDownloadAsync(() => codes.GetByRole(AriaRole.Link, new() { Name = "Download codes (CSV)" }).ClickAsync());
+        var lines = (await File.ReadAllLinesAsync((await download.PathAsync())!)).Where(l => l.Length > 0).ToList();
+        Assert.Equal("code,batch_id,status,used_at,used_by", lines[0]);
+        Assert.StartsWith("PARENT-CODE,", lines[1]);
+        Assert.Equal(250, lines.Count(l => l.StartsWith("TV-") && l.Contains(",unused,")));
+
+        // A request the code space cannot hold is refused in the section, and nothing is queued.
+        await form.GetByLabel("How many").FillAsync("100000");
+        await form.GetByLabel("Length").FillAsync("4");
+        await Click(form, "Generate codes");
+        await Expect(Refusal(page)).ToContainTextAsync("is too short for 100000 codes: use 5 or more");
+        await Expect(codes.GetByRole(AriaRole.Row)).ToHaveCountAsync(2);
+    }
+
+    [Fact]
     public async Task Another_merchants_voucher_is_not_found()
     {
         var ours = await Given.Merchant(fixture.Db);

@@ -4,6 +4,7 @@ using Gatehouse.Kernel;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace Gatehouse.Vouchers.Pages.Admin.Promotions;
@@ -12,11 +13,12 @@ namespace Gatehouse.Vouchers.Pages.Admin.Promotions;
 /// One voucher, in the guide's sections: Details (<see cref="UpdateVoucher.Run"/>; the code never changes), Assets, Packages
 /// and Payment types (<see cref="VoucherRules.AddOne"/>, <see cref="VoucherRules.Remove"/>), Access fees
 /// (<see cref="VoucherRules.Choose"/>), Customer emails (one at a time, or <see cref="VoucherRules.ImportEmails"/> from a CSV),
+/// Codes (<see cref="CreateCodeBatch.Run"/> in the background, with progress, and <see cref="ExportCodes.Write"/>),
 /// Redemption history (<see cref="VoucherRedemptions.Run"/>) and Delete (<see cref="DeleteVoucher.Run"/>): the API's use
 /// cases, for the signed-in merchant's own vouchers only (anything else is a 404). Each change redirects back to its
 /// section with a notice there; a refused one shows the page with the reasons in that section.
 /// </summary>
-public sealed class VoucherModel(NpgsqlDataSource db, TimeProvider clock) : PageModel
+public sealed class VoucherModel(NpgsqlDataSource db, TimeProvider clock, CodeAlphabet alphabet, IServiceScopeFactory scopes) : PageModel
 {
     /// <summary>The left lists show this many at most; a title search finds the others.</summary>
     public const int OfferLimit = 100;
@@ -53,6 +55,8 @@ public sealed class VoucherModel(NpgsqlDataSource db, TimeProvider clock) : Page
     public OffsetPage<VoucherRedemptions.RedemptionView> History { get; private set; } = null!;
     public IReadOnlyDictionary<long, VoucherCatalog.Entry> HistoryAssets { get; private set; } = new Dictionary<long, VoucherCatalog.Entry>();
     public IReadOnlyDictionary<long, VoucherCatalog.Entry> HistoryPackages { get; private set; } = new Dictionary<long, VoucherCatalog.Entry>();
+    public OffsetPage<CodeBatchView> Batches { get; private set; } = null!;
+    public bool BatchesRunning => Batches.Collection.Any(b => !CodeBatchView.Finished.Contains(b.Status));
 
     public string? NoticeIn(string section) => NoticeFor == section ? Notice : null;
     public FormErrors? ErrorsIn(string section) => Failed == section ? Errors : null;
@@ -115,6 +119,29 @@ public sealed class VoucherModel(NpgsqlDataSource db, TimeProvider clock) : Page
         return $"{PromotionsText.Plural(imported.Added, "email")} added from {Path.GetFileName(file.FileName)}" +
                (imported.AlreadyListed > 0 ? $"; {imported.AlreadyListed} already listed, skipped." : ".");
     });
+
+    public Task<IActionResult> OnPostGenerateCodes(long id, int? count, int? length, string? prefix, string? suffix) =>
+        Submit(id, () => "codes", async merchantId =>
+        {
+            var batch = await CreateCodeBatch.Run(db, clock, alphabet, scopes, merchantId, id,
+                new CreateCodeBatch.CodeBatchRequest(count, length, string.IsNullOrWhiteSpace(prefix) ? null : prefix.Trim(),
+                    string.IsNullOrWhiteSpace(suffix) ? null : suffix.Trim()));
+            return $"Generating {PromotionsText.Plural(batch.Requested, "code")}: the progress shows below.";
+        });
+
+    /// <summary>The Codes section alone: the page's script asks for it every two seconds while a batch runs.</summary>
+    public async Task<IActionResult> OnGetCodeBatches(long id) => await Load(id) ? Partial("_CodeBatches", this) : NotFound();
+
+    /// <summary>Every code of the voucher with its use, streamed as CSV.</summary>
+    public async Task<IActionResult> OnGetCodes(long id)
+    {
+        if (!await Load(id)) return NotFound();
+        Response.ContentType = "text/csv; charset=utf-8";
+        Response.Headers.ContentDisposition = $"attachment; filename=\"voucher-{id}-codes.csv\"";
+        await using var connection = await db.OpenConnectionAsync();
+        await ExportCodes.Write(connection, User.MerchantId(), id, Response.Body, HttpContext.RequestAborted);
+        return new EmptyResult();
+    }
 
     public async Task<IActionResult> OnPostDelete(long id)
     {
@@ -231,6 +258,7 @@ public sealed class VoucherModel(NpgsqlDataSource db, TimeProvider clock) : Page
         Emails = emails.OrderBy(r => r.Value, StringComparer.Ordinal).Skip((emailsPage - 1) * EmailsPageSize).Take(EmailsPageSize).ToList();
         EmailsPager = new PromotionsPager(emails.Count, emailsPage, EmailsPageSize, "emails_page", "emails", "Email pages");
 
+        Batches = await CodeBatchView.List(connection, merchantId, id, new PageRequest(1, 10));
         History = await VoucherRedemptions.Run(db, merchantId, id, Math.Max(1, HistoryPage ?? 1), HistoryPageSize);
         HistoryAssets = await VoucherCatalog.Named(connection, merchantId, "assets",
             History.Collection.Where(r => r.ItemId is not null).Select(r => r.ItemId!.Value).Distinct().ToArray());
