@@ -14,7 +14,7 @@ namespace Gatehouse.Access;
 public static class AccessEvents
 {
     public static async Task Record(NpgsqlConnection connection, NpgsqlTransaction transaction, PassView after, string action,
-        string actor, PassView? before, DateTimeOffset now)
+        string actor, PassView? before, DateTimeOffset now, string? voucherCode = null)
     {
         await connection.ExecuteAsync(
             """
@@ -28,7 +28,7 @@ public static class AccessEvents
                 after = JsonSerializer.Serialize(Snapshot(after.Status, after.StartsAt, after.ExpiresAt, after.RevokedAt), Json.Options),
             }, transaction);
         await Outbox.EnqueueJson(connection, transaction, after.MerchantId, $"asset.access.{action}",
-            Payload(after, action, actor, before?.ExpiresAt, now), now);
+            Payload(after, action, actor, before?.ExpiresAt, now, voucherCode), now);
     }
 
     /// <summary>The audit keeps what a change can change; the whole record travels in the event.</summary>
@@ -39,7 +39,7 @@ public static class AccessEvents
     /// InPlayer's access event as JSON: the customer access record plus these fields. Written straight to UTF-8
     /// in one pass, since a bulk job writes a hundred thousand of them.
     /// </summary>
-    public static string Payload(PassView after, string action, string actor, long? beforeExpiresAt, DateTimeOffset now)
+    public static string Payload(PassView after, string action, string actor, long? beforeExpiresAt, DateTimeOffset now, string? voucherCode = null)
     {
         var record = JsonSerializer.SerializeToUtf8Bytes(after, Json.Options);
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(record.Length + 256);
@@ -53,7 +53,7 @@ public static class AccessEvents
             writer.WriteString("date", now.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'"));
             writer.WriteBoolean("extended", action == "extended");
             writer.WriteNumber("original_expires_at", beforeExpiresAt ?? after.ExpiresAt);
-            writer.WriteNull("voucher_code");
+            if (voucherCode is null) writer.WriteNull("voucher_code"); else writer.WriteString("voucher_code", voucherCode);
             writer.WriteString("actor", actor);
             writer.WriteEndObject();
         }

@@ -21,8 +21,9 @@ public readonly record struct Resource(long? ItemId, long? PackageId)
 /// </summary>
 public static class GrantAccess
 {
+    /// <summary>A pass to grant; <paramref name="VoucherCode"/> is the code that paid for it, if any (its event carries it).</summary>
     public sealed record Pass(long MerchantId, long ConsumerId, Resource Resource, string Type, string Source, long? SourceId,
-        DateTimeOffset StartsAt, DateTimeOffset ExpiresAt, long? AccessFeeId, bool IsTrial, string Actor);
+        DateTimeOffset StartsAt, DateTimeOffset ExpiresAt, long? AccessFeeId, bool IsTrial, string Actor, string? VoucherCode = null);
 
     public static readonly string[] Types = ["purchased", "granted", "access-voucher", "full-discount"];
 
@@ -39,7 +40,7 @@ public static class GrantAccess
             new { pass.MerchantId, pass.ConsumerId, itemId = pass.Resource.ItemId, packageId = pass.Resource.PackageId, pass.AccessFeeId,
                   pass.Type, pass.Source, pass.SourceId, pass.StartsAt, pass.ExpiresAt, pass.IsTrial, now }, transaction);
         var view = (await Passes.One(connection, pass.MerchantId, id, now, transaction))!;
-        await AccessEvents.Record(connection, transaction, view, "granted", pass.Actor, before: null, now);
+        await AccessEvents.Record(connection, transaction, view, "granted", pass.Actor, before: null, now, pass.VoucherCode);
         return view;
     }
 

@@ -172,7 +172,7 @@ public static class RedeemVoucher
         var fee = use.Voucher.Fee;
         var pass = await GrantAccess.Grant(connection, transaction, new GrantAccess.Pass(merchantId, consumerId,
             new Resource(fee.ItemId, fee.PackageId), candidate.Kind == "access" ? "access-voucher" : "full-discount", "voucher",
-            use.Voucher.VoucherId, now, expiresAt, fee.Id, false, actor), now);
+            use.Voucher.VoucherId, now, expiresAt, fee.Id, false, actor, use.Voucher.Code), now);
         await connection.ExecuteAsync("update vouchers.redemptions set pass_id = @passId where id = @RedemptionId",
             new { passId = pass.ItemAccessId, use.RedemptionId }, transaction);
         await Outbox.Enqueue(connection, transaction, merchantId, "voucher.redeemed", new

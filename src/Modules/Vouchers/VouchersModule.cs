@@ -55,6 +55,9 @@ public sealed class VouchersRoutes : ICarterModule
         v2.MapGet("/gifts/{id:long}", GiftVouchers.HandleOne).WithSummary("A gift voucher").Produces<GiftVouchers.GiftView>().Produces<ApiError>(404);
         v2.MapGet("/{id:long}/rules", VoucherRules.HandleList).WithSummary("A voucher's rules")
             .Produces<IReadOnlyList<RuleView>>().Produces<ApiError>(404);
+        v2.MapPost("/{id:long}/rules/{ruleType}", VoucherRules.HandleAdd)
+            .WithSummary("Add a rule (the same as POST /vouchers/{id}/{rule_type}): assets, packages, emails, access_fees or payment_types")
+            .AcceptsBody<VoucherRules.Request>().Produces<VoucherRules.Added>().Produces<ApiError>(400).Produces<ApiError>(404).Produces<ApiError>(409);
         v2.MapDelete("/{id:long}/rules/{ruleId:long}", VoucherRules.HandleRemove).WithSummary("Remove a rule").Produces<ApiError>(404);
         v2.MapGet("/{id:long}/redemptions", VoucherRedemptions.Handle).WithSummary("Who used a voucher, newest first")
             .Produces<OffsetPage<VoucherRedemptions.RedemptionView>>().Produces<ApiError>(404);

@@ -42,6 +42,10 @@ public sealed class RedemptionTests(AppFixture app) : IClassFixture<AppFixture>
         Assert.Equal(2, await Count("select count(*) from vouchers.redemptions where merchant_id = @Id and pass_id is not null", new { shop.Merchant.Id }));
         Assert.Equal(2, await Count("select count(*) from kernel.outbox where merchant_id = @Id and type = 'voucher.redeemed'", new { shop.Merchant.Id }));
         Assert.Equal(2, await Count("select count(*) from kernel.outbox where merchant_id = @Id and type = 'asset.access.granted'", new { shop.Merchant.Id }));
+        // The access event names the code that paid for the pass, as InPlayer's does.
+        Assert.Equal(1, await Count(
+            "select count(*) from kernel.outbox where merchant_id = @Id and type = 'asset.access.granted' and payload->>'voucher_code' = 'FREE-MONTH'",
+            new { shop.Merchant.Id }));
         var history = await Send(shop.Token, x => x.Get.Url($"/v2/vouchers/{redeemed.GetProperty("voucher_id")}/redemptions"));
         Assert.Equal(viewer.Email, history.GetProperty("collection")[0].GetProperty("consumer_email").GetString());
         history.GetRawText().MatchSnapshot("history");

@@ -162,7 +162,8 @@ public sealed class VoucherApiTests(AppFixture app) : IClassFixture<AppFixture>
         (await Add("assets", shop.Item.ToString())).GetRawText().MatchSnapshot("added");
         await Add("packages", shop.Package.ToString());
         await Add("emails", "Fan@Mail.com");
-        await Add("access_fees", shop.Fee.ToString());
+        // Gatehouse's own rule types, also under /v2/vouchers/{id}/rules/{rule_type}.
+        await Send(shop.Token, x => x.Post.FormData(new Dictionary<string, string> { ["value"] = shop.Fee.ToString() }).ToUrl($"/v2/vouchers/{id}/rules/access_fees"));
         await Add("payment_types", "ppv");
         (await Add("assets", shop.Item.ToString(), 409)).GetRawText().MatchSnapshot("duplicate");
         (await Add("assets", other.Item.ToString(), 400)).GetRawText().MatchSnapshot("foreign_asset");
