@@ -16,7 +16,9 @@ public sealed class AppProcess : IAsyncDisposable
         using (var probe = new HttpClient())
             if (await probe.GetAsync(baseUrl + "/health").ContinueWith(t => t.IsCompletedSuccessfully))
                 throw new InvalidOperationException($"Something already answers on {baseUrl}: stop it first (a left-over app?)");
-        var start = new ProcessStartInfo("dotnet", "bin/Release/net10.0/Gatehouse.App.dll")
+        // In a session of its own, as a service manager would run it: Linux then schedules the app as its own group,
+        // not as part of the load generator's (sharing one, the access check's p99 doubled).
+        var start = new ProcessStartInfo("setsid", "dotnet bin/Release/net10.0/Gatehouse.App.dll")
         {
             WorkingDirectory = Path.Combine(root, "src", "App"),
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
