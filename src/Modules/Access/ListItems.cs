@@ -23,7 +23,7 @@ internal static class ListItems
         if (query.ItemType is not null && !ItemTypeView.Names.Contains(query.ItemType))
             throw ApiException.Invalid("item_type", "must be one of html, video, file, rss");
         if (query.Search?.Length > 250) throw ApiException.Invalid("search", "must be at most 250 characters");
-        var filter = new { merchantId, search = Like(query.Search), itemType = query.ItemType, isActive = query.IsActive,
+        var filter = new { merchantId, search = LikePattern.Containing(query.Search), itemType = query.ItemType, isActive = query.IsActive,
                            limit = paging.Size, offset = paging.Offset };
         const string where = """
             where merchant_id = @merchantId and (@search::text is null or lower(title) like @search)
@@ -44,8 +44,4 @@ internal static class ListItems
         (await connection.QueryAsync<CatalogChoice>(
             "select id, title, is_active from access.items where merchant_id = @merchantId order by lower(title), id",
             new { merchantId })).ToList();
-
-    /// <summary>A LIKE pattern for a title fragment, its wildcards escaped.</summary>
-    internal static string? Like(string? text) => string.IsNullOrWhiteSpace(text) ? null
-        : "%" + text.Trim().ToLowerInvariant().Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
 }

@@ -71,7 +71,7 @@ internal static class Packages
     public static async Task<OffsetPage<PackageView>> List(NpgsqlDataSource db, long merchantId, string? search, int? page, int? limit)
     {
         var paging = PageRequest.From(page, limit);
-        var filter = new { merchantId, search = ListItems.Like(search), limit = paging.Size, offset = paging.Offset };
+        var filter = new { merchantId, search = LikePattern.Containing(search), limit = paging.Size, offset = paging.Offset };
         const string where = "where merchant_id = @merchantId and (@search::text is null or lower(title) like @search)";
         await using var connection = await db.OpenConnectionAsync();
         var total = await connection.ExecuteScalarAsync<long>($"select count(*) from access.packages {where}", filter);

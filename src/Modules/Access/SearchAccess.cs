@@ -47,7 +47,7 @@ public static class SearchAccess
                 """
                 and (p.item_id in (select id from access.items where merchant_id = @merchantId and lower(title) like @q)
                      or p.package_id in (select id from access.packages where merchant_id = @merchantId and lower(title) like @q))
-                """, ListItems.Like(q)!),
+                """, LikePattern.Containing(q)!),
             _ => throw ApiException.Invalid("filter", "must be one of " + string.Join(", ", Filters)),
         };
 

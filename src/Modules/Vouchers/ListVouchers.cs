@@ -43,7 +43,7 @@ public static class ListVouchers
                 default: throw ApiException.Invalid("search", "use id:, name: or code:");
             }
         }
-        var filter = new { merchantId, id, name = Like(name), code, limit = paging.Size, offset = paging.Offset };
+        var filter = new { merchantId, id, name = LikePattern.Containing(name), code, limit = paging.Size, offset = paging.Offset };
         const string where = """
             where v.merchant_id = @merchantId and v.deleted_at is null and not v.is_gift
               and (@id::bigint is null or v.id = @id)
@@ -56,8 +56,4 @@ public static class ListVouchers
         var ids = (await connection.QueryAsync<long>($"select v.id from vouchers.vouchers v {where} order by v.id desc limit @limit offset @offset", filter)).ToArray();
         return OffsetPage<VoucherView>.Of(await VoucherViews.Load(connection, merchantId, ids), total, paging);
     }
-
-    /// <summary>A LIKE pattern for a name fragment, its wildcards escaped.</summary>
-    private static string? Like(string? text) => string.IsNullOrWhiteSpace(text) ? null
-        : "%" + text.Trim().ToLowerInvariant().Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
 }

@@ -1,4 +1,5 @@
 using Dapper;
+using Gatehouse.Kernel;
 using Npgsql;
 
 namespace Gatehouse.Vouchers;
@@ -30,7 +31,7 @@ public static class VoucherCatalog
     /// (those the voucher has) and, with <paramref name="search"/>, those whose title does not contain it.</summary>
     public static async Task<Offered> Offer(NpgsqlConnection connection, long merchantId, string ruleType, string? search, long[] exclude, int limit)
     {
-        var args = new { merchantId, exclude, search = Like(search), limit };
+        var args = new { merchantId, exclude, search = LikePattern.Containing(search), limit };
         var where = $"""
             from {Table(ruleType)} where merchant_id = @merchantId and id <> all(@exclude)
               and (@search::text is null or lower(title) like @search)
@@ -73,8 +74,4 @@ public static class VoucherCatalog
             """, args)).ToList();
         return (fees, total);
     }
-
-    /// <summary>A LIKE pattern for a title fragment, its wildcards escaped.</summary>
-    private static string? Like(string? text) => string.IsNullOrWhiteSpace(text) ? null
-        : "%" + text.Trim().ToLowerInvariant().Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
 }
