@@ -3,6 +3,7 @@ using Coravel;
 using Gatehouse.Access;
 using Gatehouse.Accounts;
 using Gatehouse.Kernel;
+using Gatehouse.Payments;
 using Gatehouse.Vouchers;
 using Scalar.AspNetCore;
 
@@ -13,11 +14,13 @@ builder.AddKernel();
 builder.AddAccounts();
 builder.AddAccess();
 builder.AddVouchers();
+builder.AddPayments();
 
 builder.Services.AddCarter(configurator: c => c
     .WithModule<AccountsRoutes>()
     .WithModule<AccessRoutes>()
-    .WithModule<VouchersRoutes>());
+    .WithModule<VouchersRoutes>()
+    .WithModule<PaymentsRoutes>());
 
 builder.Services.AddRazorPages(o =>
 {
@@ -54,6 +57,9 @@ app.Services.UseScheduler(jobs =>
     jobs.Schedule<RunBulkJobs>().EveryFiveSeconds().PreventOverlapping(nameof(RunBulkJobs));
     // The same for code batches: a request starts generating at once, this catches what a dead worker left.
     jobs.Schedule<RunCodeBatches>().EveryFiveSeconds().PreventOverlapping(nameof(RunCodeBatches));
+    // Due subscriptions are claimed with FOR UPDATE SKIP LOCKED, so every instance runs this and each rebill is charged once.
+    jobs.Schedule<RunRebills>().EveryFiveSeconds().PreventOverlapping(nameof(RunRebills));
+    jobs.Schedule<SettlePendingPayments>().EveryMinute().PreventOverlapping(nameof(SettlePendingPayments));
 });
 
 if (app.Configuration.GetValue<bool>("Gatehouse:SeedDemo"))

@@ -62,7 +62,7 @@ public static class SearchAccess
     /// The email rule, as a condition on accounts.consumers with its @q value: the whole address, or exactly its part
     /// before or after the @ ("derby", "mail.com", "@mail.com"), never a fragment. The admin's viewer search uses it too.
     /// </summary>
-    internal static (string Condition, string Value) EmailMatch(string q) =>
+    public static (string Condition, string Value) EmailMatch(string q) =>
         q.Contains('@') && !q.StartsWith('@')
             ? ("lower(email) = lower(@q)", q)
             : ("(lower(split_part(email, '@', 1)) = lower(@q) or lower(split_part(email, '@', 2)) = lower(@q))", q.TrimStart('@'));

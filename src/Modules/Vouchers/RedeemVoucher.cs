@@ -138,17 +138,26 @@ public static class RedeemVoucher
         return new Use(redemptionId, voucher);
     }
 
-    /// <summary>Gives a use back (a declined card): the counters go down and the redemption row goes, in the caller's transaction.</summary>
-    public static async Task GiveBack(NpgsqlConnection connection, NpgsqlTransaction transaction, long merchantId, Use use)
+    /// <summary>
+    /// Gives a use back (a declined card), by its redemption: the counters go down, a batch code is free again and the
+    /// redemption row goes, in the caller's transaction.
+    /// </summary>
+    public static async Task GiveBack(NpgsqlConnection connection, NpgsqlTransaction transaction, long merchantId, long redemptionId)
     {
         await connection.ExecuteAsync(
             """
-            update vouchers.vouchers set usage_counter = usage_counter - 1 where id = @VoucherId and merchant_id = @merchantId and usage_counter > 0;
-            update vouchers.codes set used_at = null, used_by = null where id = @CodeId and @SingleUse;
-            update vouchers.customer_uses set uses = uses - 1 where voucher_id = @VoucherId and consumer_id =
-                (select consumer_id from vouchers.redemptions where id = @RedemptionId) and uses > 0;
-            delete from vouchers.redemptions where id = @RedemptionId and merchant_id = @merchantId;
-            """, new { use.Voucher.VoucherId, use.Voucher.CodeId, use.Voucher.SingleUse, use.RedemptionId, merchantId }, transaction);
+            with gone as (
+                delete from vouchers.redemptions where id = @redemptionId and merchant_id = @merchantId
+                returning voucher_id, code_id, consumer_id),
+            counter as (
+                update vouchers.vouchers v set usage_counter = usage_counter - 1 from gone
+                where v.id = gone.voucher_id and v.usage_counter > 0),
+            code as (
+                update vouchers.codes c set used_at = null, used_by = null from gone
+                where c.id = gone.code_id and c.batch_id is not null)
+            update vouchers.customer_uses u set uses = uses - 1 from gone
+            where u.voucher_id = gone.voucher_id and u.consumer_id = gone.consumer_id and u.uses > 0
+            """, new { redemptionId, merchantId }, transaction);
     }
 
     /// <summary>
@@ -173,16 +182,31 @@ public static class RedeemVoucher
         var pass = await GrantAccess.Grant(connection, transaction, new GrantAccess.Pass(merchantId, consumerId,
             new Resource(fee.ItemId, fee.PackageId), candidate.Kind == "access" ? "access-voucher" : "full-discount", "voucher",
             use.Voucher.VoucherId, now, expiresAt, fee.Id, false, actor, use.Voucher.Code), now);
-        await connection.ExecuteAsync("update vouchers.redemptions set pass_id = @passId where id = @RedemptionId",
-            new { passId = pass.ItemAccessId, use.RedemptionId }, transaction);
+        await EnqueueRedeemed(connection, transaction, merchantId, use.RedemptionId, pass.ItemAccessId, 0m, fee.Currency.Trim(), now);
+        return new Redeemed(use.RedemptionId, use.Voucher.VoucherId, use.Voucher.Code, use.Voucher.Kind, use.Voucher.Discount, pass);
+    }
+
+    private sealed record RedemptionRow(long VoucherId, string Code, string Kind, int Discount, long ConsumerId, long? FeeId, long? ItemId, long? PackageId);
+
+    /// <summary>
+    /// The voucher.redeemed event, once the use has bought something: the pass (null for a gift) and what was charged.
+    /// Redeem sends it for free uses; Payments' checkout sends it when the discounted charge succeeds.
+    /// </summary>
+    public static async Task EnqueueRedeemed(NpgsqlConnection connection, NpgsqlTransaction transaction, long merchantId, long redemptionId,
+        long? passId, decimal charged, string currency, DateTimeOffset now)
+    {
+        var redemption = await connection.QuerySingleAsync<RedemptionRow>(
+            """
+            update vouchers.redemptions r set pass_id = coalesce(@passId, r.pass_id) from vouchers.vouchers v
+            where r.id = @redemptionId and r.merchant_id = @merchantId and v.id = r.voucher_id
+            returning r.voucher_id, r.code, v.kind, r.discount, r.consumer_id, r.access_fee_id as fee_id, r.item_id, r.package_id
+            """, new { passId, redemptionId, merchantId }, transaction);
         await Outbox.Enqueue(connection, transaction, merchantId, "voucher.redeemed", new
         {
-            redemption_id = use.RedemptionId, voucher_id = use.Voucher.VoucherId, voucher_code = use.Voucher.Code,
-            voucher_type = use.Voucher.Kind, discount = use.Voucher.Discount, consumer_id = consumerId, access_fee_id = fee.Id,
-            item_id = fee.ItemId, package_id = fee.PackageId, item_access_id = pass.ItemAccessId, amount = 0m, currency = fee.Currency,
-            date = now,
+            redemption_id = redemptionId, voucher_id = redemption.VoucherId, voucher_code = redemption.Code, voucher_type = redemption.Kind,
+            discount = redemption.Discount, consumer_id = redemption.ConsumerId, access_fee_id = redemption.FeeId, item_id = redemption.ItemId,
+            package_id = redemption.PackageId, item_access_id = passId, amount = charged, currency, date = now,
         }, now);
-        return new Redeemed(use.RedemptionId, use.Voucher.VoucherId, use.Voucher.Code, use.Voucher.Kind, use.Voucher.Discount, pass);
     }
 
     internal sealed record Request(string? VoucherCode, long? AccessFeeId, long? ItemId);
