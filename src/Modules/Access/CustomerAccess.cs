@@ -6,14 +6,17 @@ using Npgsql;
 
 namespace Gatehouse.Access;
 
-/// <summary>GET /items/access/customers?status=active|inactive|all&amp;page&amp;size (viewer token): the viewer's own passes, newest first.</summary>
+/// <summary>
+/// GET /items/access/customers?status=active|inactive|all&amp;page&amp;size (viewer token): the viewer's own passes, newest
+/// first. page=0 is the first page too: the JS SDK's getPurchaseHistory asks for page 0 unless told otherwise.
+/// </summary>
 internal static class CustomerAccess
 {
     internal sealed record Page(long Total, IReadOnlyList<PassView> Collection);
 
     public static async Task<IResult> Handle(ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock, string? status, int? page, int? size)
     {
-        var paging = PageRequest.From(page, size);
+        var paging = PageRequest.From(page is 0 ? 1 : page, size);
         var filter = PassFilter.Status(status);
         var now = clock.GetUtcNow();
         var args = new { consumerId = user.ConsumerId(), merchantId = user.MerchantId(), now, limit = paging.Size, offset = paging.Offset };

@@ -21,10 +21,12 @@ public static class ListSubscriptions
 
     public sealed record Detail(SubscriptionView Subscription, IReadOnlyList<TransactionView> Payments);
 
+    /// <summary>page=0 is the first page too: the JS SDK's getSubscriptions asks for page 0 unless told otherwise.</summary>
     public static async Task<IResult> HandleMine(HttpContext http, ClaimsPrincipal user, NpgsqlDataSource db, int? page, int? limit, string? status)
     {
         await using var connection = await db.OpenConnectionAsync();
-        return Results.Ok(await Run(connection, user.MerchantId(), user.ConsumerId(), new Query(null, status, null, null, page, limit), BaseUrl(http)));
+        return Results.Ok(await Run(connection, user.MerchantId(), user.ConsumerId(), new Query(null, status, null, null, page is 0 ? 1 : page, limit),
+            BaseUrl(http)));
     }
 
     public static async Task<IResult> HandleMineOne(long id, HttpContext http, ClaimsPrincipal user, NpgsqlDataSource db)

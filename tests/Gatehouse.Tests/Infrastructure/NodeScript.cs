@@ -15,8 +15,11 @@ public static class NodeScript
     /// <summary>tests/sdk in the repository.</summary>
     public static string SdkDirectory { get; } = Path.Combine(RepositoryRoot(), "tests", "sdk");
 
-    /// <summary>Runs <c>node {script} {arguments}</c> in tests/sdk; its stdout and stderr go to the test output.</summary>
-    public static async Task RunSdkScript(ITestOutputHelper output, string script, params string[] arguments)
+    /// <summary>
+    /// Runs <c>node {script} {arguments}</c> in tests/sdk; its stdout and stderr go to the test output. Answers the
+    /// stdout, for tests that check the steps it printed.
+    /// </summary>
+    public static async Task<string> RunSdkScript(ITestOutputHelper output, string script, params string[] arguments)
     {
         Assert.True(Directory.Exists(Path.Combine(SdkDirectory, "node_modules", "@inplayer-org", "inplayer.js")),
             $"The InPlayer JS SDK is not installed: run `npm ci` in {SdkDirectory} first.");
@@ -27,6 +30,7 @@ public static class NodeScript
         output.WriteLine(stderr);
         Assert.True(exitCode == 0,
             $"node tests/sdk/{script} exited with {exitCode}.\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}");
+        return stdout;
     }
 
     private static async Task<(int ExitCode, string Stdout, string Stderr)> Run(string workingDirectory, string[] arguments)
