@@ -13,15 +13,28 @@ public sealed record SubscriptionView(
     string ResourceType, long AccessFeeId, decimal Amount, decimal ChargedAmount, string FormattedAmount, string Currency, long MerchantId,
     long ConsumerId, string ConsumerEmail, long CreatedAt, long UpdatedAt, long? NextRebillDate, long? NextBillingDate,
     decimal? NextChargeAmount, string UnsubscribeUrl, string? VoucherCode, int Discount, int RebillDiscount, string? DiscountPeriod,
-    int? DiscountDuration, int Charges, int FailedAttempts, long? ItemAccessId, string? CardLast4, long? CancelledAt, string? CancelledBy);
+    int? DiscountDuration, int Charges, int FailedAttempts, long? ItemAccessId, string? CardLast4, long? CancelledAt, string? CancelledBy,
+    string ActionType, decimal SubscriptionPrice, string PaymentMethodName, SubscriptionAccessType AccessType);
+
+/// <summary>The price option's kind and period, as apps built on the SDK (JW Player's OTT web app) read them.</summary>
+public sealed record SubscriptionAccessType(string Name, int Quantity, string Period);
 
 public static class Subscriptions
 {
+    /// <summary>InPlayer's action_type of a subscription: recurrent while it renews, canceled, or ended.</summary>
+    private static string ActionType(string status) => status switch
+    {
+        "active" => "recurrent",
+        "cancelled" => "canceled",
+        "pending" => "pending",
+        _ => "ended",
+    };
+
     internal sealed record Row(long Id, string CancelToken, string Status, string Description, long? ItemId, long? PackageId, string Title,
         long AccessFeeId, decimal Amount, decimal? ChargedAmount, string Currency, long MerchantId, long ConsumerId, string Email,
         DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? NextRebillAt, string? VoucherCode, int Discount,
         int RebillDiscount, string? DiscountPeriod, int? DiscountDuration, int Charges, int FailedAttempts, long? PassId,
-        string? CardLast4, DateTimeOffset? CancelledAt, string? CancelledBy);
+        string? CardLast4, DateTimeOffset? CancelledAt, string? CancelledBy, int PeriodQuantity, string Period);
 
     internal const string Select = """
         select s.id, s.cancel_token, s.status, s.description, s.item_id, s.package_id, coalesce(i.title, pk.title, '') as title,
@@ -30,7 +43,7 @@ public static class Subscriptions
                 where p.subscription_id = s.id and p.status = 'succeeded' and not p.is_trial order by p.id desc limit 1) as charged_amount,
                s.currency, s.merchant_id, s.consumer_id, c.email, s.created_at, s.updated_at, s.next_rebill_at, s.voucher_code, s.discount,
                s.rebill_discount, s.discount_period, s.discount_duration, s.charges, s.failed_attempts, s.pass_id, s.card_last4,
-               s.cancelled_at, s.cancelled_by
+               s.cancelled_at, s.cancelled_by, s.period_quantity, s.period
         from payments.subscriptions s
         join accounts.consumers c on c.id = s.consumer_id
         left join access.items i on i.id = s.item_id
@@ -64,7 +77,8 @@ public static class Subscriptions
             $"{r.Amount:0.00} {currency}", currency, r.MerchantId, r.ConsumerId, r.Email, r.CreatedAt.ToUnixTimeSeconds(),
             r.UpdatedAt.ToUnixTimeSeconds(), nextDate, nextDate, next, $"{baseUrl}/subscriptions/cancel/{r.CancelToken}", r.VoucherCode,
             r.Discount, r.RebillDiscount, r.DiscountPeriod, r.DiscountDuration, r.Charges, r.FailedAttempts, r.PassId, r.CardLast4,
-            r.CancelledAt?.ToUnixTimeSeconds(), r.CancelledBy);
+            r.CancelledAt?.ToUnixTimeSeconds(), r.CancelledBy, ActionType(r.Status), r.Amount, "card",
+            new SubscriptionAccessType("subscription", r.PeriodQuantity, r.Period));
     }
 
     public static async Task<SubscriptionView?> One(NpgsqlConnection connection, long merchantId, long id, string baseUrl,
