@@ -5,6 +5,7 @@ using Gatehouse.Accounts;
 using Gatehouse.Kernel;
 using Gatehouse.Payments;
 using Gatehouse.Vouchers;
+using Gatehouse.Webhooks;
 using Scalar.AspNetCore;
 
 // The host only composes: every module, route table and scheduled job is listed here.
@@ -15,12 +16,14 @@ builder.AddAccounts();
 builder.AddAccess();
 builder.AddVouchers();
 builder.AddPayments();
+builder.AddWebhooks();
 
 builder.Services.AddCarter(configurator: c => c
     .WithModule<AccountsRoutes>()
     .WithModule<AccessRoutes>()
     .WithModule<VouchersRoutes>()
-    .WithModule<PaymentsRoutes>());
+    .WithModule<PaymentsRoutes>()
+    .WithModule<WebhooksRoutes>());
 
 builder.Services.AddRazorPages(o =>
 {
@@ -60,6 +63,8 @@ app.Services.UseScheduler(jobs =>
     // Due subscriptions are claimed with FOR UPDATE SKIP LOCKED, so every instance runs this and each rebill is charged once.
     jobs.Schedule<RunRebills>().EveryFiveSeconds().PreventOverlapping(nameof(RunRebills));
     jobs.Schedule<SettlePendingPayments>().EveryMinute().PreventOverlapping(nameof(SettlePendingPayments));
+    // The outbox's NOTIFY wakes the webhook dispatcher at once; this is the fallback, and what sends retries when due.
+    jobs.Schedule<PumpWebhooks>().EverySecond();
 });
 
 if (app.Configuration.GetValue<bool>("Gatehouse:SeedDemo"))

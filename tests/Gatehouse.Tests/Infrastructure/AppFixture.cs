@@ -35,6 +35,7 @@ public class AppFixture : IAsyncLifetime
         builder.UseEnvironment("Production"); // as ./gatehouse run serves it
         builder.UseSetting("GATEHOUSE_DB", connectionString);
         builder.UseSetting("RateLimits:SignInPerMinute", "0");
+        builder.UseSetting("Webhooks:AllowPrivateTargets", "true"); // the tests' receivers listen on loopback
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         foreach (var (key, value) in settings) builder.UseSetting(key, value);
         builder.ConfigureTestServices(services =>
