@@ -6,6 +6,7 @@ using System.Web;
 using Dapper;
 using Gatehouse.Payments;
 using Gatehouse.Tests.Infrastructure;
+using Gatehouse.Tests.Vouchers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -111,7 +112,7 @@ public sealed class TransactionsBrowserTests(BrowserFixture fixture) : IClassFix
 
     private async Task<IPage> OnPayments(TestMerchant merchant)
     {
-        var page = await fixture.SignedIn(merchant);
+        var page = await VouchersBrowserTests.SignedIn(fixture, merchant);
         await page.GetByRole(AriaRole.Navigation, new() { Name = "Main" })
             .GetByRole(AriaRole.Link, new() { Name = "Transactions", Exact = true }).ClickAsync();
         await Expect(page).ToHaveURLAsync(fixture.BaseUrl + "/admin/transactions");
@@ -145,11 +146,18 @@ public sealed class TransactionsBrowserTests(BrowserFixture fixture) : IClassFix
     private static async Task Submit(IPage page, string form, params (string Key, string Value)[] expected)
     {
         await page.GetByRole(AriaRole.Search, new() { Name = form }).GetByRole(AriaRole.Button, new() { Name = "Search" }).ClickAsync();
-        await page.WaitForURLAsync(url =>
+        try
         {
-            var query = HttpUtility.ParseQueryString(new Uri(url).Query);
-            return expected.All(e => query[e.Key] == e.Value);
-        });
+            await page.WaitForURLAsync(url =>
+            {
+                var query = HttpUtility.ParseQueryString(new Uri(url).Query);
+                return expected.All(e => query[e.Key] == e.Value);
+            });
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"Waited for {string.Join("&", expected.Select(p => $"{p.Key}={p.Value}"))}; the page is at {page.Url}", e);
+        }
     }
 
     private static async Task Search(IPage page, string form, string text)
@@ -179,6 +187,7 @@ public sealed class TransactionsBrowserTests(BrowserFixture fixture) : IClassFix
         // Ana and Cara paid; Ben's card was declined and Dan's voucher paid it all.
         await Expect(page.GetByTestId("paying-customers")).ToHaveTextAsync("2 unique paying customers");
         await Expect(Rows(page, "Payments")).ToHaveCountAsync(4);
+        await VouchersBrowserTests.Shot(page, "transactions-payments");
         // Newest first.
         Assert.Equal(["dan@mail.test", "cara@other.test", "ben@mail.test", "ana@mail.test"],
             await Rows(page, "Payments").Locator("td:nth-child(2)").AllInnerTextsAsync());
@@ -316,6 +325,44 @@ public sealed class TransactionsBrowserTests(BrowserFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task The_payments_come_a_page_at_a_time_and_the_pages_keep_the_search()
+    {
+        var shop = await OpenShop();
+        var ana = await Register(shop, "ana@mail.test");
+        var ben = await Register(shop, "ben@mail.test");
+        await Checkout(ben, shop.DerbyFee);
+        for (var i = 0; i < 27; i++)
+        {
+            fixture.Clock.Advance(TimeSpan.FromSeconds(61)); // a minute apart, so each row shows its own time
+            await Checkout(ana, shop.Fee);
+        }
+        var last = Now;
+
+        var page = await OnPayments(shop.Merchant);
+        await Search(page, "Search payments", "ana@mail.test");
+        await Expect(page.GetByTestId("payment-count")).ToHaveTextAsync("27 payments");
+        await Expect(Rows(page, "Payments")).ToHaveCountAsync(IndexPageSize);
+        Assert.StartsWith(Utc(last.ToUnixTimeSeconds()), (await Cells(page, "Payments", Rows(page, "Payments").First))["Date (UTC)"]);
+        var pager = page.GetByRole(AriaRole.Navigation, new() { Name = "Pages" });
+        await Expect(pager).ToContainTextAsync("Page 1 of 2");
+
+        await pager.GetByRole(AriaRole.Link, new() { Name = "Next" }).ClickAsync();
+        await page.WaitForURLAsync(url => HttpUtility.ParseQueryString(new Uri(url).Query)["page"] == "2");
+        await Expect(pager).ToContainTextAsync("Page 2 of 2");
+        await Expect(page.GetByRole(AriaRole.Searchbox, new() { Name = "Search" })).ToHaveValueAsync("ana@mail.test");
+        // The two oldest of Ana's, and none of Ben's.
+        await Expect(Rows(page, "Payments")).ToHaveCountAsync(2);
+        Assert.All(await Rows(page, "Payments").Locator("td:nth-child(2)").AllInnerTextsAsync(), email => Assert.Equal("ana@mail.test", email));
+        Assert.StartsWith(Utc(last.AddSeconds(-61 * 26).ToUnixTimeSeconds()), (await Cells(page, "Payments", Rows(page, "Payments").Last))["Date (UTC)"]);
+
+        await pager.GetByRole(AriaRole.Link, new() { Name = "Previous" }).ClickAsync();
+        await Expect(pager).ToContainTextAsync("Page 1 of 2");
+        await Expect(Rows(page, "Payments")).ToHaveCountAsync(IndexPageSize);
+    }
+
+    private const int IndexPageSize = Gatehouse.Payments.Pages.Admin.Transactions.IndexModel.PageSize;
+
+    [Fact]
     public async Task The_subscriptions_tab_lists_subscriptions_and_searches_them()
     {
         var shop = await OpenShop();
@@ -333,6 +380,7 @@ public sealed class TransactionsBrowserTests(BrowserFixture fixture) : IClassFix
         await Expect(Rows(page, "Payments").Filter(new() { HasText = "Subscription #" })).ToHaveCountAsync(2);
         await OnSubscriptionsTab(page, fixture.BaseUrl);
         await Expect(page.GetByTestId("subscription-count")).ToHaveTextAsync("2 subscriptions");
+        await VouchersBrowserTests.Shot(page, "transactions-subscriptions");
         Assert.Equal(["ben@other.test", "ana@mail.test"], await Rows(page, "Subscriptions").Locator("td:nth-child(2)").AllInnerTextsAsync());
         var row = await Cells(page, "Subscriptions", Row(page, "Subscriptions", "ana@mail.test"));
         Assert.Equal(("Cup Final\nMonthly", "Active", "10.00 EUR", $"{Utc(nextRebill)}\n8.00 EUR", "HALF-FIRST", "1"),
@@ -388,6 +436,7 @@ public sealed class TransactionsBrowserTests(BrowserFixture fixture) : IClassFix
         await RunRebills(anas, 2);
         await RunRebills(bens, 2);
         var rebilledAt = Now;
+        shop = shop with { Token = await _api.MerchantToken(shop.Merchant) }; // the old one expired in the month
         var anaNow = (await SubscriptionOf(shop, anas)).GetProperty("subscription");
         var benNow = (await SubscriptionOf(shop, bens)).GetProperty("subscription");
 
@@ -398,6 +447,7 @@ public sealed class TransactionsBrowserTests(BrowserFixture fixture) : IClassFix
         await Expect(page.GetByTestId("subscription-charges")).ToHaveTextAsync("2");
         var history = Rows(page, "Charges and rebills");
         await Expect(history).ToHaveCountAsync(2);
+        await VouchersBrowserTests.Shot(page, "transactions-subscription-rebilled");
         var rebill = await Cells(page, "Charges and rebills", history.Nth(0));
         Assert.Equal((Utc(rebilledAt.ToUnixTimeSeconds()), "Rebill", "Succeeded", "10.00 EUR", "8.00 EUR", "20 %", ""),
             (rebill["Date (UTC)"], rebill["Type"], rebill["Status"], rebill["Price"], rebill["Charged"], rebill["Discount"], rebill["Failure reason"]));
@@ -442,6 +492,7 @@ public sealed class TransactionsBrowserTests(BrowserFixture fixture) : IClassFix
         await page.GetByText("Cancel subscription", new() { Exact = true }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Form, new() { Name = "Cancel subscription" })).ToContainTextAsync("Cancel ana@mail.test’s subscription to Cup Final?");
         Assert.Equal("active", (await SubscriptionOf(shop, anas)).GetProperty("subscription").GetProperty("status").GetString());
+        await VouchersBrowserTests.Shot(page, "transactions-cancel-confirm");
         await yes.ClickAsync();
 
         await Expect(page).ToHaveURLAsync(fixture.BaseUrl + $"/admin/transactions/subscriptions/{anas}");
@@ -467,6 +518,7 @@ public sealed class TransactionsBrowserTests(BrowserFixture fixture) : IClassFix
         await page.GetByText("Cancel subscription", new() { Exact = true }).ClickAsync();
         var response = await page.RunAndWaitForResponseAsync(() => yes.ClickAsync(), r => r.Request.Method == "POST");
         Assert.Equal(409, response.Status);
+        await VouchersBrowserTests.Shot(page, "transactions-cancel-refused");
         await Expect(page.GetByRole(AriaRole.Alert)).ToHaveTextAsync("This subscription is cancelled: only an active subscription can be cancelled");
         await Expect(page.GetByTestId("subscription-status")).ToHaveTextAsync("Cancelled");
         await Expect(page.GetByTestId("subscription-cancelled")).ToContainTextAsync($"by consumer:{ben.Id}");
@@ -498,7 +550,8 @@ public sealed class TransactionsBrowserTests(BrowserFixture fixture) : IClassFix
 
         // Our own Cancel form pointed at their subscription (antiforgery token and all) is a 404 too, and cancels nothing.
         await page.GotoAsync($"/admin/transactions/subscriptions/{ourSubscription}");
-        var cancel = page.GetByRole(AriaRole.Form, new() { Name = "Cancel subscription" });
+        // Closed in its confirmation, so not in the accessibility tree yet.
+        var cancel = page.Locator("form[aria-label='Cancel subscription']");
         await cancel.EvaluateAsync("(form, id) => form.action = form.action.replace(/subscriptions\\/\\d+/, 'subscriptions/' + id)", theirSubscription);
         await page.GetByText("Cancel subscription", new() { Exact = true }).ClickAsync();
         var response = await page.RunAndWaitForResponseAsync(
