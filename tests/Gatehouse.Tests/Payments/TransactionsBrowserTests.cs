@@ -560,6 +560,15 @@ public sealed class TransactionsBrowserTests(BrowserFixture fixture) : IClassFix
         Assert.Equal("active", (await SubscriptionOf(theirs, theirSubscription)).GetProperty("subscription").GetProperty("status").GetString());
         Assert.Equal("active", (await SubscriptionOf(ours, ourSubscription)).GetProperty("subscription").GetProperty("status").GetString());
 
+        // Signed out, every Transactions page sends to the login.
+        var signedOut = await fixture.NewPage();
+        foreach (var path in new[] { "/admin/transactions", "/admin/transactions/subscriptions", $"/admin/transactions/subscriptions/{theirSubscription}" })
+        {
+            await signedOut.GotoAsync(path);
+            await Expect(signedOut).ToHaveURLAsync(new Regex(@"/admin/login\?ReturnUrl="));
+            await Expect(signedOut.GetByText("ana@mail.test")).ToHaveCountAsync(0);
+        }
+
         // And theirs sees their own.
         var theirPage = await OnPayments(theirs.Merchant);
         await Expect(theirPage.GetByTestId("payment-count")).ToHaveTextAsync("2 payments");
