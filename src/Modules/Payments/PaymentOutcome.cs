@@ -164,19 +164,21 @@ public static class PaymentOutcome
         else if (payment.ActionType == "rebill")
         {
             // An interrupted attempt (the gateway never saw it) is not a decline: the subscription is simply due again.
-            var attempts = await connection.ExecuteScalarAsync<int>(
+            var (attempts, status) = await connection.QuerySingleAsync<(int, string)>(
                 """
                 update payments.subscriptions set failed_attempts = failed_attempts + @counts, pending_payment_id = null, updated_at = @now
-                where id = @SubscriptionId returning failed_attempts
+                where id = @SubscriptionId returning failed_attempts, status
                 """, new { counts = isDecline ? 1 : 0, now, payment.SubscriptionId }, transaction);
-            if (isDecline && attempts > RetryDelays.Length)
+            // Cancelled while this rebill was at the gateway: no retry, and it stays cancelled rather than expiring.
+            var declined = isDecline && status == "active";
+            if (declined && attempts > RetryDelays.Length)
             {
                 await connection.ExecuteAsync(
                     "update payments.subscriptions set status = 'expired', next_rebill_at = null where id = @SubscriptionId",
                     new { payment.SubscriptionId }, transaction);
                 await EnqueueSubscription(connection, transaction, payment, "subscribe.expired", now);
             }
-            else if (isDecline)
+            else if (declined)
             {
                 await connection.ExecuteAsync(
                     "update payments.subscriptions set next_rebill_at = @retry where id = @SubscriptionId",
