@@ -120,7 +120,7 @@ public static class PaymentOutcome
                 await connection.ExecuteAsync(
                     """
                     update payments.subscriptions set charges = charges + 1, cycle = @Cycle, anchor_at = @anchor, periods_from_anchor = @periods,
-                           next_rebill_at = @next, failed_attempts = 0, pending_payment_id = null, updated_at = @now
+                           next_rebill_at = case when status = 'active' then @next end, failed_attempts = 0, pending_payment_id = null, updated_at = @now
                     where id = @SubscriptionId
                     """, new { payment.Cycle, anchor, periods, next, now, payment.SubscriptionId }, transaction);
                 if (billing.PassId is { } pass)
