@@ -26,6 +26,7 @@ public sealed class AppProcess : IAsyncDisposable
         start.Environment["GATEHOUSE_DB"] = connectionString;
         start.Environment["ASPNETCORE_URLS"] = baseUrl;
         start.Environment["RateLimits__SignInPerMinute"] = "0";
+        start.Environment["Webhooks__AllowPrivateTargets"] = "true"; // the webhook bench's receiver listens on loopback
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, _) => { };

@@ -1,6 +1,6 @@
 // Gatehouse's benchmarks. Each scenario prints its figure beside a reference measured in the same run on the same
 // machine, the ratio and the target; the table is also written to bench/results/latest.md.
-// Usage (through ./gatehouse bench): Gatehouse.Bench <repo root> [all|access|bulk|search|codes]
+// Usage (through ./gatehouse bench): Gatehouse.Bench <repo root> [all|access|bulk|search|codes|webhooks]
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
@@ -21,12 +21,13 @@ var data = await BenchData.Reset(connectionString);
 await using (var app = await AppProcess.Start(root, connectionString, port: 5091))
 {
     // Code batches need only a merchant; the other scenarios its million passes.
-    if (only == "codes") await data.SeedMerchant(app.BaseUrl);
+    if (only is "codes" or "webhooks") await data.SeedMerchant(app.BaseUrl);
     else await data.Seed(app.BaseUrl);
     if (only is "all" or "access") results.AddRange(await AccessCheckBench.Run(data, app.BaseUrl, pgBin));
     if (only is "all" or "search") results.AddRange(await SearchBench.Run(data, app.BaseUrl));
     if (only is "all" or "bulk") results.AddRange(await BulkGrantBench.Run(data, app.BaseUrl, pgBin));
     if (only is "all" or "codes") results.AddRange(await CodeBatchBench.Run(data, app.BaseUrl));
+    if (only is "all" or "webhooks") results.AddRange(await WebhookBench.Run(data, app.BaseUrl));
 }
 
 var table = Result.Table(results);
