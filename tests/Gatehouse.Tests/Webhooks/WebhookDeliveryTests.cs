@@ -20,19 +20,22 @@ public sealed class WebhookDeliveryTests(AppFixture app) : IClassFixture<AppFixt
         await Send(shop.Token, x => x.Post.FormData(new Dictionary<string, string> { ["item_id"] = shop.Item.ToString(), ["consumer_id"] = viewer.ToString(),
             ["expires_at"] = app.Clock.GetUtcNow().AddDays(3).ToString("o") }).ToUrl("/items/access"), 201);
 
-    /// <summary>The README's Standard Webhooks check, as a receiver writes it.</summary>
-    private static bool VerifyStandard(string secret, string id, string timestamp, byte[] body, string signatureHeader)
+    // The README's two functions, as a receiver copies them.
+
+    // Standard Webhooks (format "standard"): headers webhook-id, webhook-timestamp, webhook-signature ("v1,<base64> v1,<base64>").
+    static bool VerifyStandard(string secret, string id, string timestamp, byte[] body, string signatures)
     {
+        if (Math.Abs(DateTimeOffset.UtcNow.ToUnixTimeSeconds() - long.Parse(timestamp)) > 300) return false; // replayed or stale
         var key = Convert.FromBase64String(secret["whsec_".Length..]);
         var expected = "v1," + Convert.ToBase64String(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"{id}.{timestamp}.").Concat(body).ToArray()));
-        return signatureHeader.Split(' ').Any(s => CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(s), Encoding.ASCII.GetBytes(expected)));
+        return signatures.Split(' ').Any(s => CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(s), Encoding.ASCII.GetBytes(expected)));
     }
 
-    /// <summary>The README's InPlayer-format check.</summary>
-    private static bool VerifyInPlayer(string secret, byte[] body, string signatureHeader)
+    // InPlayer's format (format "inplayer"): a form body and X-InPlayer-Signature: sha256=<hex> (one header per secret during a rotation).
+    static bool VerifyInPlayer(string secret, byte[] body, IEnumerable<string> signatureHeaders)
     {
         var expected = "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body));
-        return signatureHeader.Split(',').Any(s => s.Trim() == expected);
+        return signatureHeaders.SelectMany(h => h.Split(',')).Any(s => s.Trim() == expected);
     }
 
     [Fact]
@@ -72,7 +75,7 @@ public sealed class WebhookDeliveryTests(AppFixture app) : IClassFixture<AppFixt
         Assert.Equal("customer.registered", HttpUtility.ParseQueryString(requests[0].Text)["type"]);
         var request = requests[1];
         Assert.Equal("application/x-www-form-urlencoded", request.Header("content-type"));
-        Assert.True(VerifyInPlayer(secret, request.Body, request.Header("x-inplayer-signature")));
+        Assert.True(VerifyInPlayer(secret, request.Body, [request.Header("x-inplayer-signature")]));
         var form = HttpUtility.ParseQueryString(request.Text);
         Assert.Equal(("asset.access.granted", viewer.Id.ToString(), shop.Item.ToString()), (form["type"], form["resource[consumer_id]"], form["resource[item_id]"]));
     }
