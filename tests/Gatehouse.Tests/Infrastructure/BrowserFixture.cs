@@ -39,7 +39,8 @@ public class BrowserFixture : ServerFixture
         await page.GetByLabel("Email").FillAsync(merchant.AdminEmail);
         await page.GetByLabel("Password").FillAsync(merchant.AdminPassword);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync("**/admin");
+        // Signing in hashes the password (deliberately slow): with other suites on the 2 cores it once took over 30 s.
+        await page.WaitForURLAsync("**/admin", new() { Timeout = 90_000 });
         return page;
     }
 
