@@ -79,4 +79,26 @@ public sealed class WebhookDeliveryTests(AppFixture app) : IClassFixture<AppFixt
         var form = HttpUtility.ParseQueryString(request.Text);
         Assert.Equal(("asset.access.granted", viewer.Id.ToString(), shop.Item.ToString()), (form["type"], form["resource[consumer_id]"], form["resource[item_id]"]));
     }
+
+    [Fact]
+    public async Task The_log_filters_by_endpoint_id_and_event_type()
+    {
+        await using var receiver = await Receiver.Start();
+        var shop = await VoucherShop.Open(app);
+        var all = (await Endpoint(shop, receiver.Url + "/all")).GetProperty("id").GetInt64();
+        var grants = (await Endpoint(shop, receiver.Url + "/grants", types: "asset.access.granted")).GetProperty("id").GetInt64();
+        var viewer = await Given.Consumer(app.Host, shop.Merchant);
+        await Grant(shop, viewer.Id);
+        await receiver.WaitFor(r => r.Count >= 3);
+
+        async Task<string[]> Log(string query) =>
+            (await Send(shop.Token, x => x.Get.Url("/v2/webhooks/messages?" + query))).GetProperty("collection").EnumerateArray()
+            .Select(m => $"{m.GetProperty("endpoint_id").GetInt64()} {m.GetProperty("event_type").GetString()}").ToArray();
+
+        Assert.Equal(3, (await Log("")).Length);
+        Assert.Equal([$"{all} asset.access.granted", $"{all} customer.registered"], await Log($"endpoint_id={all}"));
+        Assert.Equal([$"{grants} asset.access.granted"], await Log($"endpoint_id={grants}"));
+        Assert.Equal([$"{all} customer.registered"], await Log("event_type=customer.registered"));
+        Assert.Equal([$"{grants} asset.access.granted"], await Log($"event_type=asset.access.granted&endpoint_id={grants}"));
+    }
 }
