@@ -158,6 +158,7 @@ public sealed class WebhookDispatcher(NpgsqlDataSource db, WebhookTargets target
         }
     }
 
+    /// <summary>New events into messages. A message is dated by its event (not by when it was fanned out, later after an outage), which is what the log shows and replay?since= selects on.</summary>
     private async Task<int> Fanout()
     {
         var now = clock.GetUtcNow();
@@ -170,7 +171,7 @@ public sealed class WebhookDispatcher(NpgsqlDataSource db, WebhookTargets target
             messages as (
                 insert into webhooks.messages (merchant_id, endpoint_id, outbox_id, event_type, status, next_attempt_at, created_at)
                 select b.merchant_id, e.id, b.id, b.type, case when e.enabled then 'pending' else 'held' end,
-                       case when e.enabled then @now end, @now
+                       case when e.enabled then @now end, b.created_at
                 from batch b join webhooks.endpoints e on e.merchant_id = b.merchant_id
                  and (cardinality(e.event_types) = 0 or b.type = any (e.event_types)) and e.created_at <= b.created_at
                 on conflict (endpoint_id, outbox_id) do nothing)
