@@ -298,10 +298,35 @@ public sealed class WebhookDispatcher(NpgsqlDataSource db, WebhookTargets target
 
         await using var connection = await db.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
+        // Endpoint health first: a success clears the failing streak; a failure starts one, and 5 days of it, or a 410, disable
+        // the endpoint (the messages below then see it disabled). Endpoints before messages, the order in which deleting or
+        // changing an endpoint locks them, so neither waits on the other in a circle.
+        var succeeded = outcomes.Where(o => o.Succeeded).Select(o => o.Message.EndpointId).Distinct().ToArray();
+        var failed = outcomes.Where(o => !o.Succeeded).Select(o => o.Message.EndpointId).Except(succeeded).Distinct().ToArray();
+        var gone = outcomes.Where(o => o.StatusCode == (int)HttpStatusCode.Gone).Select(o => o.Message.EndpointId).Distinct().ToArray();
+        await connection.ExecuteAsync(
+            """
+            update webhooks.endpoints set failing_since = null where id = any (@succeeded) and failing_since is not null;
+            update webhooks.endpoints set failing_since = @now where id = any (@failed) and failing_since is null;
+            with disabled as (
+                update webhooks.endpoints
+                set enabled = false, updated_at = @now,
+                    disabled_reason = case when id = any (@gone) then 'The endpoint answered 410 Gone'
+                                           else 'Every delivery failed for 5 days' end
+                where enabled and (id = any (@gone) or (id = any (@failed) and failing_since <= @cutoff))
+                returning id)
+            update webhooks.messages set status = 'held', next_attempt_at = null
+            where endpoint_id in (select id from disabled) and status = 'pending';
+            """, new { succeeded, failed, gone, now, cutoff = now - DisableAfter }, transaction);
         await using (var command = new NpgsqlCommand(
             """
+            -- Only for messages that still exist (locked against deletion meanwhile): an endpoint deleted during its delivery
+            -- took its messages with it, and one missing row must not fail the record of the whole batch.
+            with alive as (select id from webhooks.messages where id = any (@ids) for key share)
             insert into webhooks.attempts (message_id, merchant_id, attempt, at, status_code, latency_ms, response_excerpt, error)
-            select * from unnest(@ids, @merchants, @attempts, @ats, @codes, @latencies, @excerpts, @errors);
+            select r.* from unnest(@ids, @merchants, @attempts, @ats, @codes, @latencies, @excerpts, @errors)
+                as r(message_id, merchant_id, attempt, at, status_code, latency_ms, response_excerpt, error)
+            where r.message_id in (select id from alive);
             update webhooks.messages m
             set status = case when r.status = 'pending' and not e.enabled then 'held' else r.status end,
                 next_attempt_at = case when e.enabled then r.next end, attempts = r.attempts, claimed_until = null, last_status = r.code,
@@ -335,24 +360,6 @@ public sealed class WebhookDispatcher(NpgsqlDataSource db, WebhookTargets target
             await command.ExecuteNonQueryAsync();
         }
 
-        // Endpoint health: a success clears the failing streak; a failure starts one, and 5 days of it, or a 410, disable the endpoint.
-        var succeeded = outcomes.Where(o => o.Succeeded).Select(o => o.Message.EndpointId).Distinct().ToArray();
-        var failed = outcomes.Where(o => !o.Succeeded).Select(o => o.Message.EndpointId).Except(succeeded).Distinct().ToArray();
-        var gone = outcomes.Where(o => o.StatusCode == (int)HttpStatusCode.Gone).Select(o => o.Message.EndpointId).Distinct().ToArray();
-        await connection.ExecuteAsync(
-            """
-            update webhooks.endpoints set failing_since = null where id = any (@succeeded) and failing_since is not null;
-            update webhooks.endpoints set failing_since = @now where id = any (@failed) and failing_since is null;
-            with disabled as (
-                update webhooks.endpoints
-                set enabled = false, updated_at = @now,
-                    disabled_reason = case when id = any (@gone) then 'The endpoint answered 410 Gone'
-                                           else 'Every delivery failed for 5 days' end
-                where enabled and (id = any (@gone) or (id = any (@failed) and failing_since <= @cutoff))
-                returning id)
-            update webhooks.messages set status = 'held', next_attempt_at = null
-            where endpoint_id in (select id from disabled) and status = 'pending';
-            """, new { succeeded, failed, gone, now, cutoff = now - DisableAfter }, transaction);
         await transaction.CommitAsync();
     }
 }
