@@ -44,6 +44,9 @@ public sealed class Receiver : IAsyncDisposable
     /// <summary>How long the receiver takes over a request before answering.</summary>
     public Func<int, TimeSpan> Delay { get; set; } = _ => TimeSpan.Zero;
 
+    /// <summary>Awaited before answering a request: a test holds a request open until it says so.</summary>
+    public Func<Request, Task> Hold { get; set; } = _ => Task.CompletedTask;
+
     private int _count;
 
     private Receiver(WebApplication app, string url)
@@ -74,6 +77,7 @@ public sealed class Receiver : IAsyncDisposable
             {
                 r.Requests.Enqueue(request);
                 if (r.Delay(number) is { } delay && delay > TimeSpan.Zero) await Task.Delay(delay, CancellationToken.None);
+                await r.Hold(request);
                 context.Response.StatusCode = status;
                 foreach (var (name, value) in r.AnswerHeaders(number, status) ?? new Dictionary<string, string>())
                     context.Response.Headers[name] = value;

@@ -308,6 +308,33 @@ public sealed class WebhookRetryTests(AppFixture app) : IClassFixture<AppFixture
     }
 
     [Fact]
+    public async Task Deleting_an_endpoint_while_it_is_being_delivered_to_does_not_hold_up_the_others()
+    {
+        await using var receiver = await Receiver.Start();
+        var release = new TaskCompletionSource();
+        // The doomed endpoint's request stays open until the test has deleted it; the other is answered at once.
+        receiver.Hold = r => r.Path == "/doomed" ? release.Task : Task.CompletedTask;
+        var shop = await VoucherShop.Open(app);
+        var doomed = (await CreateEndpoint(app, shop.Token, receiver.Url + "/doomed", types: "asset.access.granted")).GetProperty("id").GetInt64();
+        var kept = (await CreateEndpoint(app, shop.Token, receiver.Url + "/kept", types: "asset.access.granted")).GetProperty("id").GetInt64();
+        var viewer = await Given.Consumer(app.Host, shop.Merchant);
+        await Grant(app, shop, viewer.Id);
+        await receiver.WaitFor(r => r.Any(x => x.Path == "/doomed") && r.Any(x => x.Path == "/kept"));
+        await app.Host.Scenario(x => { x.Delete.Url($"/v2/webhooks/{doomed}"); x.WithBearerToken(shop.Token); x.StatusCodeShouldBe(204); });
+        release.SetResult();
+
+        // The other endpoint's delivery is recorded, not left claimed to be sent again when the lease ends.
+        await WaitForCount(app.Db, "select count(*) from webhooks.messages where endpoint_id = @kept and status = 'delivered'", new { kept }, 1, seconds: 10);
+        Assert.Equal(1, await Scalar<long>(app.Db,
+            "select count(*) from webhooks.attempts a join webhooks.messages m on m.id = a.message_id where m.endpoint_id = @kept", new { kept }));
+        Assert.Equal(0, await Scalar<long>(app.Db, "select count(*) from webhooks.messages where endpoint_id = @doomed", new { doomed }));
+        app.Clock.Advance(TimeSpan.FromHours(1));
+        await Dispatch(app);
+        await Task.Delay(300);
+        Assert.Single(receiver.Requests, r => r.Path == "/kept");
+    }
+
+    [Fact]
     public async Task An_endpoint_failing_for_five_days_is_disabled_and_its_events_are_delivered_after_it_is_enabled()
     {
         await using var receiver = await Receiver.Start();
