@@ -7,7 +7,7 @@ namespace Gatehouse.Tests.Webhooks;
 
 /// <summary>
 /// A dispatcher killed mid-delivery (the built app, a real process, SIGKILL) loses nothing: its claims run out and
-/// another instance delivers every event, at least once.
+/// another instance delivers every event, at least once. One stopped the ordinary way hands its work back at once.
 /// </summary>
 public sealed class CrashTests : IAsyncLifetime
 {
@@ -35,6 +35,49 @@ public sealed class CrashTests : IAsyncLifetime
     }
 
     private sealed record StatusCount(string Status, long Count);
+
+    [Fact]
+    public async Task An_instance_stopping_finishes_and_records_what_it_started_and_hands_back_the_rest()
+    {
+        await using var receiver = await Receiver.Start();
+        receiver.Delay = _ => TimeSpan.FromSeconds(1);
+        // A long lease: what the stopping instance hands back must go out at once, not when its claim runs out.
+        var settings = new Dictionary<string, string?> { ["Webhooks:TimeoutSeconds"] = "5", ["Webhooks:ClaimLeaseSeconds"] = "120" };
+        var merchant = await Given.Merchant(_db);
+        const int count = 40;
+        long endpointId;
+        long[] outboxIds;
+        await using (var host = await AlbaHost.For<Program>(b => AppFixture.Configure(b, _connectionString, TimeProvider.System, settings)))
+        {
+            var token = await Given.MerchantToken(host, merchant);
+            var created = await host.Scenario(x =>
+            {
+                x.Post.FormData(new Dictionary<string, string> { ["url"] = receiver.Url, ["event_types"] = "asset.access.granted" }).ToUrl("/v2/webhooks");
+                x.WithBearerToken(token);
+                x.StatusCodeShouldBe(201);
+            });
+            endpointId = System.Text.Json.JsonDocument.Parse(await created.ReadAsTextAsync()).RootElement.GetProperty("id").GetInt64();
+            outboxIds = await Burst(_db, merchant.Id, count, DateTimeOffset.UtcNow);
+            await receiver.WaitFor(r => r.Count >= 4);
+            await host.StopAsync();
+        }
+
+        // The requests on their way finished and are in the log; nothing is left claimed.
+        var sent = receiver.Requests.Count;
+        Assert.InRange(sent, 4, count - 1);
+        var left = (await Query<StatusCount>(_db, "select status, count(*) as count from webhooks.messages where endpoint_id = @endpointId group by status",
+            new { endpointId })).ToDictionary(s => s.Status, s => s.Count);
+        Assert.Equal((sent, count - sent, 0L), (left.GetValueOrDefault("delivered"), left.GetValueOrDefault("pending"), left.GetValueOrDefault("delivering")));
+        Assert.Equal(sent, await Scalar<long>(_db,
+            "select count(*) from webhooks.attempts a join webhooks.messages m on m.id = a.message_id where m.endpoint_id = @endpointId", new { endpointId }));
+
+        // The next instance sends the rest straight away, each once.
+        receiver.Delay = _ => TimeSpan.Zero;
+        await using (await AlbaHost.For<Program>(b => AppFixture.Configure(b, _connectionString, TimeProvider.System, settings)))
+            await WaitForCount(_db, "select count(*) from webhooks.messages where endpoint_id = @endpointId and status = 'delivered'", new { endpointId }, count,
+                seconds: 60);
+        Assert.Equal(outboxIds.Select(id => $"msg_{id}").Order(), receiver.Requests.Select(r => r.WebhookId).Order());
+    }
 
     [Fact]
     public async Task A_process_killed_while_delivering_a_burst_loses_no_event()
