@@ -18,8 +18,8 @@ public sealed class TwoDispatcherTests : IAsyncLifetime
 
     private static readonly Dictionary<string, string?> Settings = new()
     {
-        ["Webhooks:TimeoutSeconds"] = "2",
-        ["Webhooks:ClaimLeaseSeconds"] = "4",
+        ["Webhooks:TimeoutSeconds"] = "3",
+        ["Webhooks:ClaimLeaseSeconds"] = "6",
     };
 
     public async Task InitializeAsync()
@@ -42,7 +42,7 @@ public sealed class TwoDispatcherTests : IAsyncLifetime
     public async Task Two_dispatchers_deliver_a_burst_each_message_once_and_never_twice_at_the_same_time()
     {
         await using var receiver = await Receiver.Start();
-        receiver.Delay = _ => TimeSpan.FromMilliseconds(100);
+        receiver.Delay = _ => TimeSpan.FromMilliseconds(150);
         var merchant = await Given.Merchant(_db);
         var token = await Given.MerchantToken(_first, merchant);
         var created = await _first.Scenario(x =>
@@ -53,7 +53,7 @@ public sealed class TwoDispatcherTests : IAsyncLifetime
         });
         var endpointId = JsonDocument.Parse(await created.ReadAsTextAsync()).RootElement.GetProperty("id").GetInt64();
 
-        // 8 at a time, 100 ms each: 400 messages take 5 s, more than the 4 s lease.
+        // 8 at a time, 150 ms each: 400 messages take 7.5 s, more than the 6 s lease.
         const int count = 400;
         var outboxIds = await Burst(_db, merchant.Id, count, DateTimeOffset.UtcNow);
         await WaitForCount(_db, "select count(*) from webhooks.messages where endpoint_id = @endpointId and status = 'delivered'", new { endpointId }, count,
