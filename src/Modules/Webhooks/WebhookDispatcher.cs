@@ -21,9 +21,8 @@ namespace Gatehouse.Webhooks;
 /// set-based, claiming the events with FOR UPDATE SKIP LOCKED;</item>
 /// <item>claims due messages of enabled endpoints with FOR UPDATE SKIP LOCKED, marking them delivering for a lease, so no
 /// other dispatcher sends the same attempt while this one does (a dead dispatcher's claims are taken back when the lease
-/// ends). Per endpoint it claims only what it can send within the lease (<see cref="PerEndpoint"/> at a time, each
-/// taking up to the timeout), so a slow endpoint's backlog is not held past its lease; the rest waits for the next claim,
-/// this dispatcher's or another's;</item>
+/// ends). Per endpoint it claims a bounded share (<see cref="PerEndpointClaim"/>), so one endpoint's backlog is not all
+/// held by one dispatcher; the rest waits for the next claim, this dispatcher's or another's;</item>
 /// <item>posts them with no transaction open, in parallel, at most <see cref="PerEndpoint"/> at a time per endpoint,
 /// each under the timeout; a message is only started while its lease leaves a whole timeout to run (otherwise, or when
 /// the app is stopping, it is handed back untried), so no request outlives its claim;</item>
@@ -60,10 +59,11 @@ public sealed class WebhookDispatcher(NpgsqlDataSource db, WebhookTargets target
         configuration.GetValue("Webhooks:ClaimLeaseSeconds", Math.Max(60, targets.Timeout.TotalSeconds * 4))));
 
     /// <summary>
-    /// How many messages of one endpoint a claim takes: as many waves of <see cref="PerEndpoint"/> as fit in the lease,
-    /// each wave taking up to the timeout, less one wave of margin for recording and waiting.
+    /// How many messages of one endpoint a claim takes: as many waves of <see cref="PerEndpoint"/> as fit in the lease if
+    /// every request took the whole timeout (less one wave of margin), and at least 8 waves, so a fast endpoint's backlog
+    /// moves in batches worth a round trip. What a slow endpoint cannot start in time is handed back (see Deliver).
     /// </summary>
-    private int PerEndpointClaim => PerEndpoint * Math.Max(1, (int)(Lease / targets.Timeout) - 1);
+    private int PerEndpointClaim => PerEndpoint * Math.Max(8, (int)(Lease / targets.Timeout) - 1);
 
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly ConcurrentDictionary<long, SemaphoreSlim> _endpointSlots = new();
