@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Dapper;
 using Gatehouse.Kernel;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Npgsql;
 
 namespace Gatehouse.Webhooks;
@@ -91,9 +92,8 @@ public static class WebhookMessages
             """, new { endpointId, merchantId, since, now });
     }
 
-    public static async Task<IResult> HandleList(ClaimsPrincipal user, NpgsqlDataSource db,
-        [Microsoft.AspNetCore.Mvc.FromQuery(Name = "endpoint_id")] long? endpointId, string? status,
-        [Microsoft.AspNetCore.Mvc.FromQuery(Name = "event_type")] string? eventType, int? page, int? limit)
+    public static async Task<IResult> HandleList(ClaimsPrincipal user, NpgsqlDataSource db, [FromQuery(Name = "endpoint_id")] long? endpointId,
+        string? status, [FromQuery(Name = "event_type")] string? eventType, int? page, int? limit)
     {
         await using var connection = await db.OpenConnectionAsync();
         return Results.Ok(await List(connection, user.MerchantId(), new Query(endpointId, status, eventType, page, limit)));
