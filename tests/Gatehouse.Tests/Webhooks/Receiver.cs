@@ -94,7 +94,7 @@ public sealed class Receiver : IAsyncDisposable
     }
 
     /// <summary>Waits until <paramref name="condition"/> holds on the requests received, or fails after <paramref name="seconds"/>.</summary>
-    public async Task<IReadOnlyList<Request>> WaitFor(Func<IReadOnlyList<Request>, bool> condition, int seconds = 20)
+    public async Task<IReadOnlyList<Request>> WaitFor(Func<IReadOnlyList<Request>, bool> condition, int seconds = 30)
     {
         var until = DateTime.UtcNow.AddSeconds(seconds);
         while (true)
