@@ -35,6 +35,8 @@ public sealed class WebhookTargets(IConfiguration configuration, IHostEnvironmen
         MaxConnectionsPerServer = WebhookDispatcher.PerEndpoint,
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         AllowAutoRedirect = false,
+        // A proxy would make the connect-time address check apply to the proxy, not the target.
+        UseProxy = false,
         ConnectTimeout = Timeout,
         ConnectCallback = async (context, cancellation) =>
         {
