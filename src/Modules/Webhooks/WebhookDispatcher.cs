@@ -174,6 +174,8 @@ public sealed class WebhookDispatcher(NpgsqlDataSource db, WebhookTargets target
                        case when e.enabled then @now end, b.created_at
                 from batch b join webhooks.endpoints e on e.merchant_id = b.merchant_id
                  and (cardinality(e.event_types) = 0 or b.type = any (e.event_types)) and e.created_at <= b.created_at
+                -- Message ids follow the events' order, so the delivery log (newest id first) lists them as they happened.
+                order by b.id, e.id
                 on conflict (endpoint_id, outbox_id) do nothing)
             update kernel.outbox o set fanned_out_at = @now from batch where o.id = batch.id
             """, new { now, FanoutSize });
