@@ -17,7 +17,8 @@ public static class CancelSubscription
     /// <summary>InPlayer's answer to the unsubscribe_url.</summary>
     public sealed record Cancelled(int Code, string Subscription, string Operation, string Description, string Status, long Timestamp);
 
-    public static async Task<SubscriptionView> Cancel(NpgsqlDataSource db, long merchantId, long id, string actor, DateTimeOffset now)
+    public static async Task<SubscriptionView> Cancel(NpgsqlDataSource db, long merchantId, long id, string actor, DateTimeOffset now,
+        string baseUrl = "")
     {
         await using var connection = await db.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
@@ -31,8 +32,10 @@ public static class CancelSubscription
             update payments.subscriptions set status = 'cancelled', cancelled_at = @now, cancelled_by = @actor, next_rebill_at = null, updated_at = @now
             where id = @id
             """, new { id, now, actor }, transaction);
-        var view = (await Subscriptions.One(connection, merchantId, id, "", transaction))!;
-        await Outbox.Enqueue(connection, transaction, merchantId, "subscribe.cancelled.success", view, now);
+        var view = (await Subscriptions.One(connection, merchantId, id, baseUrl, transaction))!;
+        // Events carry the path of unsubscribe_url: there is no request to take a host from.
+        await Outbox.Enqueue(connection, transaction, merchantId, "subscribe.cancelled.success",
+            view with { UnsubscribeUrl = $"/subscriptions/cancel/{view.CancelToken}" }, now);
         await transaction.CommitAsync();
         return view;
     }
@@ -56,8 +59,6 @@ public static class CancelSubscription
     /// <summary>POST /v2/subscriptions/{id}/cancel (merchant).</summary>
     public static async Task<IResult> HandleMerchant(long id, HttpContext http, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock)
     {
-        await Cancel(db, user.MerchantId(), id, "merchant:api", clock.GetUtcNow());
-        await using var connection = await db.OpenConnectionAsync();
-        return Results.Ok(await Subscriptions.One(connection, user.MerchantId(), id, ListSubscriptions.BaseUrl(http)));
+        return Results.Ok(await Cancel(db, user.MerchantId(), id, "merchant:api", clock.GetUtcNow(), ListSubscriptions.BaseUrl(http)));
     }
 }

@@ -97,8 +97,9 @@ public static class Checkout
         var card = ReadCard(request, now);
         var trial = accessType == "subscription" && fee.TrialQuantity is not null;
         var discount = voucher?.Discount ?? 0;
-        var charged = trial ? 0m : Subscriptions.Discounted(fee.Amount, discount);
-        var gatewayName = (await gateways.For(merchantId)).Name;
+        var charged = trial ? 0m : voucher?.DiscountedAmount ?? fee.Amount;
+        var gateway = await gateways.For(connection, merchantId);
+        var gatewayName = gateway.Name;
         var reference = Guid.NewGuid();
         long paymentId;
         long? subscriptionId = null;
@@ -151,7 +152,7 @@ public static class Checkout
         }
         await connection.CloseAsync();
 
-        var result = await Charge(gateways.Named(gatewayName), new ChargeRequest(merchantId, reference, charged, fee.Currency, fee.Description, card, null),
+        var result = await Charge(gateway, new ChargeRequest(merchantId, reference, charged, fee.Currency, fee.Description, card, null),
             GatewayTimeout(configuration));
         var settled = await PaymentOutcome.Settle(db, merchantId, paymentId, result, clock.GetUtcNow());
         if (settled.Status != "succeeded")

@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using Dapper;
-using Gatehouse.Access;
 using Gatehouse.Kernel;
 using Microsoft.AspNetCore.Http;
 using Npgsql;
@@ -59,25 +58,17 @@ public static class ListPayments
         if (query.StartDate is not null) where.Add("p.created_at >= @from");
         if (query.EndDate is not null) where.Add("p.created_at < @to");
         if (query is { StartDate: { } s, EndDate: { } e } && e < s) throw ApiException.Invalid("end_date", "must not be before start_date");
+        string? email = null;
         var q = query.Search?.Trim();
         if (!string.IsNullOrEmpty(q))
         {
-            var (emailCondition, email) = SearchAccess.EmailMatch(q);
-            where.Add($"""
-                (p.consumer_id in (select id from accounts.consumers where merchant_id = @merchantId and {emailCondition.Replace("@q", "@email")})
-                 or lower(p.voucher_code) = lower(@q) or p.transaction_token = @q)
-                """);
+            (var viewer, email) = HistoryFilters.ViewerEmail("p.consumer_id", q);
+            where.Add($"({viewer} or lower(p.voucher_code) = lower(@q) or p.transaction_token = @q)");
             q = q.Length > 200 ? q[..200] : q;
-            return await Read(connection, where, new { merchantId, consumerId, query.Type, query.Status, from = From(query), to = To(query), q, email,
-                limit = paging.Size, offset = paging.Offset }, paging);
         }
-        return await Read(connection, where, new { merchantId, consumerId, query.Type, query.Status, from = From(query), to = To(query),
-            limit = paging.Size, offset = paging.Offset }, paging);
+        return await Read(connection, where, new { merchantId, consumerId, query.Type, query.Status, from = HistoryFilters.DayStart(query.StartDate),
+            to = HistoryFilters.DayEnd(query.EndDate), q, email, limit = paging.Size, offset = paging.Offset }, paging);
     }
-
-    private static DateTimeOffset? From(Query query) => query.StartDate?.UtcDateTime.Date is { } d ? new DateTimeOffset(d, TimeSpan.Zero) : null;
-
-    private static DateTimeOffset? To(Query query) => query.EndDate?.UtcDateTime.Date is { } d ? new DateTimeOffset(d.AddDays(1), TimeSpan.Zero) : null;
 
     private static async Task<TransactionPage> Read(NpgsqlConnection connection, List<string> where, object args, PageRequest paging)
     {

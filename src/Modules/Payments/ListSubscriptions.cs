@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using Dapper;
-using Gatehouse.Access;
 using Gatehouse.Kernel;
 using Microsoft.AspNetCore.Http;
 using Npgsql;
@@ -61,20 +60,19 @@ public static class ListSubscriptions
             if (!Statuses.Contains(query.Status)) throw ApiException.Invalid("status", $"must be one of {string.Join(", ", Statuses)}");
             where.Add("s.status = @Status");
         }
-        if (query.StartDate is { } start) where.Add("s.created_at >= @from");
-        if (query.EndDate is { } end) where.Add("s.created_at < @to");
+        if (query.StartDate is not null) where.Add("s.created_at >= @from");
+        if (query.EndDate is not null) where.Add("s.created_at < @to");
         string? email = null;
         var q = query.Search?.Trim();
         if (!string.IsNullOrEmpty(q))
         {
-            (var condition, email) = SearchAccess.EmailMatch(q);
-            where.Add($"(s.consumer_id in (select id from accounts.consumers where merchant_id = @merchantId and {condition.Replace("@q", "@email")}) or lower(s.voucher_code) = lower(@q))");
+            (var viewer, email) = HistoryFilters.ViewerEmail("s.consumer_id", q);
+            where.Add($"({viewer} or lower(s.voucher_code) = lower(@q))");
         }
         var args = new
         {
             merchantId, consumerId, query.Status, q, email, limit = paging.Size, offset = paging.Offset,
-            from = query.StartDate is { } f ? new DateTimeOffset(f.UtcDateTime.Date, TimeSpan.Zero) : (DateTimeOffset?)null,
-            to = query.EndDate is { } t ? new DateTimeOffset(t.UtcDateTime.Date.AddDays(1), TimeSpan.Zero) : (DateTimeOffset?)null,
+            from = HistoryFilters.DayStart(query.StartDate), to = HistoryFilters.DayEnd(query.EndDate),
         };
         var condition2 = string.Join(" and ", where);
         var total = await connection.ExecuteScalarAsync<long>($"select count(*) from payments.subscriptions s where {condition2}", args);

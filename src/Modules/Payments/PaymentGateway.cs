@@ -53,10 +53,13 @@ public sealed class PaymentGateways(IEnumerable<IPaymentGateway> gateways, Npgsq
     public async Task<IPaymentGateway> For(long merchantId)
     {
         await using var connection = await db.OpenConnectionAsync();
-        var name = await connection.ExecuteScalarAsync<string?>(
-            "select gateway from payments.gateway_settings where merchant_id = @merchantId", new { merchantId });
-        return Named(name ?? Default);
+        return await For(connection, merchantId);
     }
+
+    /// <summary>The same on the caller's connection (checkout has one open already).</summary>
+    public async Task<IPaymentGateway> For(NpgsqlConnection connection, long merchantId) =>
+        Named(await connection.ExecuteScalarAsync<string?>(
+            "select gateway from payments.gateway_settings where merchant_id = @merchantId", new { merchantId }) ?? Default);
 
     /// <summary>PUT /v2/payments/gateway: picks the merchant's gateway.</summary>
     public async Task Choose(long merchantId, string? name, DateTimeOffset now)

@@ -81,17 +81,15 @@ public sealed class RunRebills(NpgsqlDataSource db, PaymentGateways gateways, Ti
             charge as (
                 select s.*, s.cycle + 1 as next_cycle,
                        (select count(*) + 1 from payments.payments p where p.subscription_id = s.id and p.cycle = s.cycle + 1) as attempt,
-                       case when s.charges = 0 then s.discount
-                            when s.discount_period = 'forever' then s.rebill_discount
-                            when s.discount_period = 'repeating' and s.charges <= coalesce(s.discount_duration, 0) then s.rebill_discount
-                            else 0 end as percent
+                       payments.charge_percent(s.charges, s.discount, s.rebill_discount, s.discount_period, s.discount_duration) as percent,
+                       payments.charge_amount(s.amount, s.charges, s.discount, s.rebill_discount, s.discount_period, s.discount_duration) as charged
                 from payments.subscriptions s join due on due.id = s.id),
             inserted as (
                 insert into payments.payments (merchant_id, consumer_id, access_fee_id, item_id, package_id, subscription_id, action_type,
                     status, reference, amount, charged_amount, currency, gateway, payment_method, card_last4, voucher_id, voucher_code,
                     voucher_discount, cycle, attempt, created_at)
                 select merchant_id, consumer_id, access_fee_id, item_id, package_id, id, 'rebill', 'pending', gen_random_uuid(), amount,
-                       round(amount * (100 - percent) / 100.0, 2), currency, gateway, 'card', card_last4, voucher_id,
+                       charged, currency, gateway, 'card', card_last4, voucher_id,
                        case when percent > 0 then voucher_code end, case when percent > 0 then percent end, next_cycle, attempt, @now
                 from charge
                 on conflict (subscription_id, cycle, attempt) do nothing

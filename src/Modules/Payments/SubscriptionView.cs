@@ -34,7 +34,7 @@ public static class Subscriptions
         long AccessFeeId, decimal Amount, decimal? ChargedAmount, string Currency, long MerchantId, long ConsumerId, string Email,
         DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? NextRebillAt, string? VoucherCode, int Discount,
         int RebillDiscount, string? DiscountPeriod, int? DiscountDuration, int Charges, int FailedAttempts, long? PassId,
-        string? CardLast4, DateTimeOffset? CancelledAt, string? CancelledBy, int PeriodQuantity, string Period);
+        string? CardLast4, DateTimeOffset? CancelledAt, string? CancelledBy, int PeriodQuantity, string Period, decimal NextChargeAmount);
 
     internal const string Select = """
         select s.id, s.cancel_token, s.status, s.description, s.item_id, s.package_id, coalesce(i.title, pk.title, '') as title,
@@ -43,34 +43,19 @@ public static class Subscriptions
                 where p.subscription_id = s.id and p.status = 'succeeded' and not p.is_trial order by p.id desc limit 1) as charged_amount,
                s.currency, s.merchant_id, s.consumer_id, c.email, s.created_at, s.updated_at, s.next_rebill_at, s.voucher_code, s.discount,
                s.rebill_discount, s.discount_period, s.discount_duration, s.charges, s.failed_attempts, s.pass_id, s.card_last4,
-               s.cancelled_at, s.cancelled_by, s.period_quantity, s.period
+               s.cancelled_at, s.cancelled_by, s.period_quantity, s.period,
+               payments.charge_amount(s.amount, s.charges, s.discount, s.rebill_discount, s.discount_period, s.discount_duration) as next_charge_amount
         from payments.subscriptions s
         join accounts.consumers c on c.id = s.consumer_id
         left join access.items i on i.id = s.item_id
         left join access.packages pk on pk.id = s.package_id
         """;
 
-    /// <summary>The percentage off the charge with this index (0: the first paid charge) under the voucher's discount period.</summary>
-    public static int DiscountFor(int chargeIndex, int discount, int rebillDiscount, string? discountPeriod, int? discountDuration) =>
-        chargeIndex == 0 ? discount
-        : discountPeriod switch
-        {
-            "forever" => rebillDiscount,
-            "repeating" when chargeIndex <= (discountDuration ?? 0) => rebillDiscount,
-            _ => 0,
-        };
-
-    /// <summary>An amount less a percentage, in cents rounded half up.</summary>
-    public static decimal Discounted(decimal amount, int percent) =>
-        Math.Round(amount * (100 - percent) / 100m, 2, MidpointRounding.AwayFromZero);
-
     /// <summary><paramref name="baseUrl"/> makes unsubscribe_url absolute (the request's own scheme and host); events carry the path.</summary>
     internal static SubscriptionView View(Row r, string baseUrl)
     {
         var currency = r.Currency.Trim();
-        decimal? next = r.Status == "active"
-            ? Discounted(r.Amount, DiscountFor(r.Charges, r.Discount, r.RebillDiscount, r.DiscountPeriod, r.DiscountDuration))
-            : null;
+        decimal? next = r.Status == "active" ? r.NextChargeAmount : null;
         long? nextDate = r.Status == "active" ? r.NextRebillAt?.ToUnixTimeSeconds() : null;
         return new SubscriptionView(r.Id, r.CancelToken, r.Status, r.Description, r.ItemId ?? r.PackageId!.Value, r.Title,
             r.ItemId ?? r.PackageId!.Value, r.Title, r.PackageId is null ? "item" : "package", r.AccessFeeId, r.Amount, r.ChargedAmount ?? 0m,

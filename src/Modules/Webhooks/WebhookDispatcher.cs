@@ -67,7 +67,13 @@ public sealed class WebhookDispatcher(NpgsqlDataSource db, WebhookTargets target
 
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly ConcurrentDictionary<long, SemaphoreSlim> _endpointSlots = new();
-    private HttpClient? _http;
+    /// <summary>One client for every delivery (its handler pools connections and checks each target address).</summary>
+    private readonly Lazy<HttpClient> _http = new(() =>
+    {
+        var client = new HttpClient(targets.Handler()) { Timeout = Timeout.InfiniteTimeSpan };
+        client.DefaultRequestHeaders.UserAgent.ParseAdd("Gatehouse-Webhooks/1.0");
+        return client;
+    });
 
     private sealed record Claimed(long Id, long MerchantId, long EndpointId, long OutboxId, string EventType, int Attempts, string Payload,
         DateTimeOffset OccurredAt, string Url, string Format, string Secret, string? PreviousSecret, DateTimeOffset? PreviousSecretExpiresAt,
@@ -90,8 +96,6 @@ public sealed class WebhookDispatcher(NpgsqlDataSource db, WebhookTargets target
 
     protected override async Task ExecuteAsync(CancellationToken stop)
     {
-        _http = new HttpClient(targets.Handler()) { Timeout = Timeout.InfiniteTimeSpan };
-        _http.DefaultRequestHeaders.UserAgent.ParseAdd("Gatehouse-Webhooks/1.0");
         _ = Task.Run(() => Listen(stop), stop);
         while (!stop.IsCancellationRequested)
         {
@@ -144,7 +148,6 @@ public sealed class WebhookDispatcher(NpgsqlDataSource db, WebhookTargets target
     /// <summary>One round: fan out everything new, then deliver until nothing is due. Public for tests and the bench.</summary>
     public async Task RunOnce(CancellationToken stop = default)
     {
-        _http ??= new HttpClient(targets.Handler()) { Timeout = Timeout.InfiniteTimeSpan };
         while (await Fanout() == FanoutSize) { }
         while (!stop.IsCancellationRequested)
         {
@@ -243,7 +246,7 @@ public sealed class WebhookDispatcher(NpgsqlDataSource db, WebhookTargets target
             foreach (var (name, value) in WebhookSignature.Headers(message.Format, webhookId, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), body, secrets))
                 request.Headers.TryAddWithoutValidation(name, value);
             using var timeout = new CancellationTokenSource(targets.Timeout);
-            using var response = await _http!.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            using var response = await _http.Value.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             var excerpt = await Excerpt(response, timeout.Token);
             var retryAfter = response.Headers.RetryAfter is { } header
                 ? header.Delta ?? (header.Date is { } date ? date - DateTimeOffset.UtcNow : null)
