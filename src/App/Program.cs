@@ -4,6 +4,7 @@ using Gatehouse.Access;
 using Gatehouse.Accounts;
 using Gatehouse.Kernel;
 using Gatehouse.Payments;
+using Gatehouse.Reports;
 using Gatehouse.Vouchers;
 using Gatehouse.Webhooks;
 using Scalar.AspNetCore;
@@ -17,13 +18,15 @@ builder.AddAccess();
 builder.AddVouchers();
 builder.AddPayments();
 builder.AddWebhooks();
+builder.AddReports();
 
 builder.Services.AddCarter(configurator: c => c
     .WithModule<AccountsRoutes>()
     .WithModule<AccessRoutes>()
     .WithModule<VouchersRoutes>()
     .WithModule<PaymentsRoutes>()
-    .WithModule<WebhooksRoutes>());
+    .WithModule<WebhooksRoutes>()
+    .WithModule<ReportsRoutes>());
 
 builder.Services.AddRazorPages(o =>
 {
@@ -65,6 +68,11 @@ app.Services.UseScheduler(jobs =>
     jobs.Schedule<SettlePendingPayments>().EveryMinute().PreventOverlapping(nameof(SettlePendingPayments));
     // The outbox's NOTIFY wakes the webhook dispatcher at once; this is the fallback, and what sends retries when due.
     jobs.Schedule<PumpWebhooks>().EverySecond();
+    // Due schedules are claimed with FOR UPDATE SKIP LOCKED: every instance runs this, each due time gets one report.
+    jobs.Schedule<RunSchedules>().EveryTenSeconds().PreventOverlapping(nameof(RunSchedules));
+    // Picks up reports left by a worker that died; a request or a schedule starts generating at once.
+    jobs.Schedule<RunReports>().EveryTenSeconds().PreventOverlapping(nameof(RunReports));
+    jobs.Schedule<PruneReports>().Hourly().PreventOverlapping(nameof(PruneReports));
 });
 
 if (app.Configuration.GetValue<bool>("Gatehouse:SeedDemo"))
