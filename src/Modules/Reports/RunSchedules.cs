@@ -16,7 +16,7 @@ namespace Gatehouse.Reports;
 /// </summary>
 public sealed class RunSchedules(NpgsqlDataSource db, TimeProvider clock, IServiceScopeFactory scopes, ILogger<RunSchedules> log) : IInvocable
 {
-    /// <summary>When a schedule runs: once at RunAt, or every RepeatEvery RepeatUnit from RunAt until EndsAt.</summary>
+    /// <summary>When a schedule runs: once at RunAt, or every RepeatEvery RepeatUnit from RunAt, each run before EndsAt.</summary>
     public sealed record Timing(string Kind, DateTimeOffset RunAt, int? RepeatEvery, string? RepeatUnit, DateTimeOffset? EndsAt)
     {
         /// <summary>The k-th run. Months count from the first run, so the 31st stays the 31st where a month has one.</summary>
@@ -42,7 +42,7 @@ public sealed class RunSchedules(NpgsqlDataSource db, TimeProvider clock, IServi
             while (timing.Due(k) < from) k++;
         }
         var due = timing.Due(k);
-        return timing.EndsAt is { } end && due > end ? null : due;
+        return timing.EndsAt is { } end && due >= end ? null : due;
     }
 
     /// <summary>The run after <paramref name="due"/>.</summary>

@@ -11,8 +11,8 @@ namespace Gatehouse.Reports;
 /// POST /v2/reports/schedules and PATCH /v2/reports/schedules/{id} (merchant), the admin's Schedule report form and
 /// its edit. kind once: run_at ("Run export on"), data_from and data_to ("Include data for"). kind recurring: run_at
 /// ("Generate first report on"), repeat_every and repeat_unit (day|week|month: "Repeat"), data_last and data_unit
-/// (the data of the last N days|weeks|months before each run: "Include data for"), ends_at ("Scheduled end date",
-/// none: no end). Plus the report's type, status, record_types and columns. Fields of the other kind are ignored.
+/// (the data of the last N days|weeks|months before each run: "Include data for"), ends_at ("Scheduled end date":
+/// no run at or after it; a date takes in the whole day; none: no end). Plus the report's type, status, record_types and columns. Fields of the other kind are ignored.
 /// A patch changes the fields it sends; the next run is worked out again from the new timing.
 /// </summary>
 public static class SaveSchedule

@@ -9,7 +9,7 @@ namespace Gatehouse.Reports;
 
 /// <summary>
 /// A report schedule as the API and Scheduled reports show it. One-time: run_at, data_from to data_to. Recurring:
-/// run_at (the first report), then every repeat_every repeat_unit until ends_at (none: no end), each report with
+/// run_at (the first report), then every repeat_every repeat_unit, each run before ends_at (a date: to the end of that day; none: no end), each report with
 /// the data_last data_unit before its run. next_run_at is null once no run is left. All times UTC.
 /// GET /v2/reports/schedules, GET /v2/reports/schedules/{id}, DELETE /v2/reports/schedules/{id}.
 /// </summary>
@@ -35,10 +35,10 @@ public sealed record ScheduleView(
 
     private static string Units(int n, string unit) => n == 1 ? unit : $"{n} {unit}s";
 
-    /// <summary>"Every week from 2026-12-01 06:00 UTC until 2027-06-01 00:00 UTC, with the last 7 days' data."</summary>
+    /// <summary>"Every week from 2026-12-01 06:00 UTC, the last run before 2027-06-01 00:00 UTC, with the data of the last week before each run".</summary>
     private static string Describe(Row r) => r.Kind == "once"
         ? $"Once on {Utc(r.FirstRunAt)}, with the data from {Utc(r.DataFrom!.Value)} to {Utc(r.DataTo!.Value)}"
-        : $"Every {Units(r.RepeatEvery!.Value, r.RepeatUnit!)} from {Utc(r.FirstRunAt)}{(r.EndsAt is { } end ? $" until {Utc(end)}" : "")}, "
+        : $"Every {Units(r.RepeatEvery!.Value, r.RepeatUnit!)} from {Utc(r.FirstRunAt)}{(r.EndsAt is { } end ? $", the last run before {Utc(end)}" : "")}, "
           + $"with the data of the {(r.DataLast == 1 ? "last " + r.DataUnit : $"last {r.DataLast} {r.DataUnit}s")} before each run";
 
     public static async Task<ScheduleView?> One(NpgsqlConnection connection, long merchantId, long id, NpgsqlTransaction? transaction = null) =>
