@@ -66,7 +66,7 @@ public static class SaveSchedule
             if (dataLast is null or < 1 or > 366) errors.Add("data_last", "is required: how many days, weeks or months of data each report includes (1 to 366)");
             if (!Units.Contains(dataUnit)) errors.Add("data_unit", "must be day, week or month");
             endsAt = ReportInput.Time(errors, "ends_at", request.EndsAt, endOfRange: true);
-            if (endsAt is not null && runAt is not null && endsAt < runAt) errors.Add("ends_at", "must be after the first report");
+            if (endsAt is not null && runAt is not null && endsAt <= runAt) errors.Add("ends_at", "must be after the first report");
         }
         errors.ThrowIfAny();
         return new Checked(name!, options!, kind!, runAt!.Value, repeatEvery, repeatUnit, dataFrom, dataTo, dataLast, dataUnit, endsAt);
