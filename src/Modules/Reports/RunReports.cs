@@ -43,7 +43,24 @@ public sealed class RunReports(NpgsqlDataSource db, TimeProvider clock, ILogger<
         }
     });
 
+    // Reports are long and heavy (three connections each, a core while they stream): an instance generates at most
+    // two at a time; the others wait queued for a worker, on this instance or another.
+    private static readonly SemaphoreSlim Workers = new(2);
+
     public async Task Invoke()
+    {
+        if (!await Workers.WaitAsync(0)) return;
+        try
+        {
+            await Work();
+        }
+        finally
+        {
+            Workers.Release();
+        }
+    }
+
+    private async Task Work()
     {
         while (true)
         {
@@ -60,10 +77,12 @@ public sealed class RunReports(NpgsqlDataSource db, TimeProvider clock, ILogger<
             }
             catch (Exception e)
             {
-                log.LogError(e, "Report {ReportId} failed", job.Id);
-                await claim.ExecuteAsync(
+                // Deleted while its file was being stored (the chunks' foreign key fails): nothing to report.
+                var failed = await claim.ExecuteAsync(
                     "update reports.reports set status = 'failed', message = 'The report could not be generated; generate it again', finished_at = @now where id = @id",
                     new { now = clock.GetUtcNow(), id = job.Id });
+                if (failed > 0) log.LogError(e, "Report {ReportId} failed", job.Id);
+                else log.LogInformation("Report {ReportId} was deleted while it was being generated", job.Id);
             }
             finally
             {
