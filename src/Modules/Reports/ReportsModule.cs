@@ -12,7 +12,7 @@ public static class ReportsModule
     /// <summary>The report worker, the scheduler's run of due schedules, and retention; the pages link from Access and Transactions.</summary>
     public static WebApplicationBuilder AddReports(this WebApplicationBuilder builder)
     {
-        builder.Services.AddTransient<RunReports>();
+        builder.Services.AddSingleton<RunReports>();
         builder.Services.AddTransient<RunSchedules>();
         builder.Services.AddTransient<PruneReports>();
         return builder;

@@ -44,19 +44,19 @@ public sealed class RunReports(NpgsqlDataSource db, TimeProvider clock, ILogger<
     });
 
     // Reports are long and heavy (three connections each, a core while they stream): an instance generates at most
-    // two at a time; the others wait queued for a worker, on this instance or another.
-    private static readonly SemaphoreSlim Workers = new(2);
+    // two at a time (a singleton: the count is the instance's); the others wait queued for a worker, here or elsewhere.
+    private readonly SemaphoreSlim _workers = new(2);
 
     public async Task Invoke()
     {
-        if (!await Workers.WaitAsync(0)) return;
+        if (!await _workers.WaitAsync(0)) return;
         try
         {
             await Work();
         }
         finally
         {
-            Workers.Release();
+            _workers.Release();
         }
     }
 
