@@ -22,6 +22,9 @@ public sealed record DashboardChart(string Name, IReadOnlyList<DashboardSeries.P
     /// <summary>"Passes granted, 2026-10-26 to 2026-11-24: 12 passes".</summary>
     public string Label(DashboardSeries.Range range) => $"{Name}, {Day(range.From)} to {Day(range.To)}: {Format(Total)}";
 
+    /// <summary>A value without its unit, as the data table's cells show it under the series' name.</summary>
+    public string Number(decimal value) => value.ToString(WholeNumbers ? "#,0" : "#,0.00", CultureInfo.InvariantCulture);
+
     public static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     public IHtmlContent Svg(DashboardSeries.Range range)
