@@ -43,8 +43,8 @@ public static class DashboardSeries
 
     /// <summary>
     /// The range a request asks for (from, to: yyyy-MM-dd, UTC). Neither: the last 30 days ending today. Only to: the 30
-    /// days ending then. Only from: from then to today. Anything that cannot be shown gives the default range and the
-    /// reason, for the page to say.
+    /// days ending then. Only from: from then to today (that one day if it is after today). Anything that cannot be
+    /// shown gives the default range and the reason, for the page to say.
     /// </summary>
     public static (Range Range, string? Problem) Read(string? from, string? to, DateOnly today)
     {
@@ -68,7 +68,7 @@ public static class DashboardSeries
         if (string.IsNullOrWhiteSpace(text)) return null;
         if (!DateOnly.TryParseExact(text.Trim(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
             return $"{label} must be a date (yyyy-MM-dd).";
-        if (day < Earliest || day > Latest) return $"{label} must be between {Earliest:yyyy-MM-dd} and {Latest:yyyy-MM-dd}.";
+        if (day < Earliest || day > Latest) return string.Create(CultureInfo.InvariantCulture, $"{label} must be between {Earliest:yyyy-MM-dd} and {Latest:yyyy-MM-dd}.");
         date = day;
         return null;
     }
