@@ -258,6 +258,7 @@ public sealed class ReportApiTests(ReportsFixture app) : IClassFixture<ReportsFi
         await Json("columns_not_a_list", new { type = "access", from = "2030-03-01", to = "2030-03-31", columns = 5 }, "columns");
         await Json("record_types_not_a_list", new { type = "access", from = "2030-03-01", to = "2030-03-31", status = "inactive", record_types = true }, "record_types");
         await Json("number_in_columns", new { type = "access", from = "2030-03-01", to = "2030-03-31", columns = new object[] { "item_id", 7 } }, "columns");
+        await Json("columns_nested", new { type = "access", from = "2030-03-01", to = "2030-03-31", columns = new { a = new { b = 1 } } }, "columns");
         await Json("type_not_text", new { type = new[] { "access" }, from = "2030-03-01", to = "2030-03-31" }, "type");
 
         Assert.Equal(0L, await Count("reports.reports", shop.Merchant.Id));

@@ -17,9 +17,11 @@ public sealed class ScheduleTests(ReportsFixture app) : IClassFixture<ReportsFix
 {
     private sealed record ScheduledReport(long Id, DateTimeOffset DueAt, DateTimeOffset PeriodFrom, DateTimeOffset PeriodTo, string Name, string RequestedBy);
 
-    private async Task<(TestMerchant Merchant, DateTimeOffset Start)> Begin()
+    private async Task<(TestMerchant Merchant, DateTimeOffset Start)> Begin(bool commonYear = false)
     {
-        var start = new DateTimeOffset(app.Clock.GetUtcNow().Year + 1, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var year = app.Clock.GetUtcNow().Year + 1;
+        while (commonYear && DateTime.IsLeapYear(year)) year++;
+        var start = new DateTimeOffset(year, 1, 1, 0, 0, 0, TimeSpan.Zero);
         app.Clock.SetUtcNow(start);
         return (await Given.Merchant(app.Db, "Scheduled Media"), start);
     }
@@ -152,25 +154,31 @@ public sealed class ScheduleTests(ReportsFixture app) : IClassFixture<ReportsFix
     [Fact]
     public async Task A_monthly_schedule_keeps_its_day_of_the_month_where_a_month_has_it()
     {
-        var (merchant, start) = await Begin();
-        var year = start.Year;
-        var first = new DateTimeOffset(year, 1, 31, 6, 0, 0, TimeSpan.Zero);
-        var february = new DateTimeOffset(year, 2, DateTime.DaysInMonth(year, 2), 6, 0, 0, TimeSpan.Zero);
-        var march = new DateTimeOffset(year, 3, 31, 6, 0, 0, TimeSpan.Zero);
-        var april = new DateTimeOffset(year, 4, 30, 6, 0, 0, TimeSpan.Zero);
-        var id = await Schedule(merchant, Recurring(first, 1, "month", 1, "month"));
+        var (merchant, start) = await Begin(commonYear: true);
+        DateTimeOffset At(int month, int day) => new(start.Year, month, day, 6, 0, 0, TimeSpan.Zero);
+        var (january, february, march, april) = (At(1, 31), At(2, 28), At(3, 31), At(4, 30));
+        DateTimeOffset[] created = [january.AddMonths(-1), At(1, 28), january, february, At(3, 30), march, At(4, 29)];
+        await Passes(merchant, created);
+        var id = await Schedule(merchant, Recurring(january, 1, "month", 1, "month"));
 
-        Assert.Single(await RunAt(first, id));
+        Assert.Single(await RunAt(january, id));
         Assert.Equal(february, await NextRun(merchant, id));
         Assert.Single(await RunAt(february.AddSeconds(-1), id));
         Assert.Equal(2, (await RunAt(february, id)).Count);
         Assert.Equal(march, await NextRun(merchant, id));
         Assert.Equal(3, (await RunAt(march, id)).Count);
+        Assert.Equal(april, await NextRun(merchant, id));
         var reports = await RunAt(april, id);
-        Assert.Equal([first, february, march, april], reports.Select(r => r.DueAt));
-        // Each with the month before its run: Dec 31 to Jan 31, Jan 28 (or 29) to Feb 28 (29), Feb 28 (29) to Mar 31, Mar 30 to Apr 30.
-        Assert.All(reports, r => Assert.Equal((r.DueAt.AddMonths(-1), r.DueAt), (r.PeriodFrom, r.PeriodTo)));
-        Assert.Equal(new DateTimeOffset(year, 5, 31, 6, 0, 0, TimeSpan.Zero), await NextRun(merchant, id));
+        Assert.Equal([january, february, march, april], reports.Select(r => r.DueAt));
+        Assert.Equal(At(5, 31), await NextRun(merchant, id));
+
+        // Each with the month before its run: Dec 31 to Jan 31, Jan 28 to Feb 28, Feb 28 to Mar 31, Mar 30 to Apr 30.
+        Assert.Equal([At(1, 31).AddMonths(-1), At(1, 28), At(2, 28), At(3, 30)], reports.Select(r => r.PeriodFrom));
+        foreach (var report in reports)
+        {
+            Assert.Equal(report.DueAt, report.PeriodTo);
+            Assert.Equal(created.Where(t => t >= report.PeriodFrom && t < report.PeriodTo).Select(Iso), await CreatedIn(merchant, report.Id));
+        }
         await Delete(merchant, id);
     }
 
