@@ -26,7 +26,7 @@ public sealed class ReportApiTests(ReportsFixture app) : IClassFixture<ReportsFi
     private async Task SeedOnePass(Shop shop)
     {
         await using var connection = await app.Db.OpenConnectionAsync();
-        var seed = new Seeder(connection, shop.Merchant.Id);
+        var seed = new ReportSeeder(connection, shop.Merchant.Id);
         var viewer = await seed.Viewer($"viewer-{shop.Merchant.Uuid:N}@viewers.test", Guid.NewGuid());
         await seed.AccessPass(new(viewer, "2030-03-10T10:00:00Z", "2030-03-10T10:00:00Z", "2030-04-10T10:00:00Z", ItemId: await seed.Item("Cup Final")));
     }

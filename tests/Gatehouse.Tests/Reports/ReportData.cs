@@ -9,7 +9,7 @@ namespace Gatehouse.Tests.Reports;
 /// those modules write them: what the reports.* views read, with every time chosen by the test (through the API every row
 /// would be created at the clock's one instant).
 /// </summary>
-public sealed class Seeder(NpgsqlConnection connection, long merchantId)
+public sealed class ReportSeeder(NpgsqlConnection connection, long merchantId)
 {
     public long MerchantId => merchantId;
 
@@ -121,14 +121,14 @@ public sealed record ReportData(TestMerchant Merchant, string Token, TestMerchan
         var other = await Given.Merchant(app.Db, "Other Media");
         var formulas = await Given.Merchant(app.Db, "Formula Media");
         await using var connection = await app.Db.OpenConnectionAsync();
-        await SeedMerchant(new Seeder(connection, merchant.Id));
-        await SeedOther(new Seeder(connection, other.Id));
-        await SeedFormulas(new Seeder(connection, formulas.Id));
+        await SeedMerchant(new ReportSeeder(connection, merchant.Id));
+        await SeedOther(new ReportSeeder(connection, other.Id));
+        await SeedFormulas(new ReportSeeder(connection, formulas.Id));
         return new ReportData(merchant, await Given.MerchantToken(app.Host, merchant), other, await Given.MerchantToken(app.Host, other),
             formulas, await Given.MerchantToken(app.Host, formulas));
     }
 
-    private static async Task SeedMerchant(Seeder s)
+    private static async Task SeedMerchant(ReportSeeder s)
     {
         var ana = await s.Viewer("ana@viewers.test", Guid.Parse("a0000000-0000-4000-8000-000000000001"));
         var ben = await s.Viewer("ben@viewers.test", Guid.Parse("a0000000-0000-4000-8000-000000000002"));
@@ -187,7 +187,7 @@ public sealed record ReportData(TestMerchant Merchant, string Token, TestMerchan
     }
 
     /// <summary>Another merchant's rows in the same month: never in the first merchant's reports.</summary>
-    private static async Task SeedOther(Seeder s)
+    private static async Task SeedOther(ReportSeeder s)
     {
         var viewer = await s.Viewer("other@viewers.test", Guid.Parse("b0000000-0000-4000-8000-000000000001"));
         var show = await s.Item("Other show");
@@ -199,7 +199,7 @@ public sealed record ReportData(TestMerchant Merchant, string Token, TestMerchan
     }
 
     /// <summary>Viewers and titles a spreadsheet would run as formulas (= + - @, a tab, a CR at the start), and harmless ones.</summary>
-    private static async Task SeedFormulas(Seeder s)
+    private static async Task SeedFormulas(ReportSeeder s)
     {
         (string Email, string Title)[] rows =
         [

@@ -33,7 +33,7 @@ public sealed class RetentionTests(ReportsFixture app) : IClassFixture<ReportsFi
         var start = app.Clock.GetUtcNow();
         await using (var connection = await app.Db.OpenConnectionAsync())
         {
-            var seed = new Seeder(connection, merchant.Id);
+            var seed = new ReportSeeder(connection, merchant.Id);
             var viewer = await seed.Viewer($"kept-{merchant.Uuid:N}@viewers.test", Guid.NewGuid());
             await seed.AccessPass(new(viewer, start.AddDays(-1).ToString("o"), start.AddDays(-1).ToString("o"), start.AddDays(30).ToString("o"),
                 ItemId: await seed.Item("Cup Final")));
@@ -81,7 +81,7 @@ public sealed class RetentionTests(ReportsFixture app) : IClassFixture<ReportsFi
         var start = app.Clock.GetUtcNow();
         await using (var connection = await app.Db.OpenConnectionAsync())
         {
-            var seed = new Seeder(connection, merchant.Id);
+            var seed = new ReportSeeder(connection, merchant.Id);
             var viewer = await seed.Viewer($"bulk-{merchant.Uuid:N}@viewers.test", Guid.NewGuid());
             var item = await seed.Item("Cup Final");
             // One pass a second over the last 30,000 seconds, in one statement.

@@ -72,7 +72,7 @@ public sealed class ScheduleTests(ReportsFixture app) : IClassFixture<ReportsFix
     private async Task Passes(TestMerchant merchant, params DateTimeOffset[] created)
     {
         await using var connection = await app.Db.OpenConnectionAsync();
-        var seed = new Seeder(connection, merchant.Id);
+        var seed = new ReportSeeder(connection, merchant.Id);
         var viewer = await seed.Viewer($"viewer-{merchant.Uuid:N}@viewers.test", Guid.NewGuid());
         var item = await seed.Item("Cup Final");
         foreach (var at in created) await seed.AccessPass(new(viewer, Iso(at), Iso(at), Iso(at.AddYears(1)), ItemId: item));
@@ -267,7 +267,8 @@ public sealed class ScheduleTests(ReportsFixture app) : IClassFixture<ReportsFix
             Assert.All(counts, c => Assert.Equal((2L * round, 2L * round), (c.Reports, c.DueTimes)));
         }
         Assert.All(await Query<int>(app, "select runs from reports.schedules where id = any(@ids)", new { ids = ids.ToArray() }), runs => Assert.Equal(6, runs));
-        await Query<int>(app, "delete from reports.schedules where id = any(@ids) returning 1", new { ids = ids.ToArray() });
+        Assert.Equal(60L, await Scalar<long>(app, "with deleted as (delete from reports.schedules where id = any(@ids) returning 1) select count(*) from deleted",
+            new { ids = ids.ToArray() }));
     }
 
     [Fact]
