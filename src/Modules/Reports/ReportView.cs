@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Dapper;
 using Gatehouse.Kernel;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Npgsql;
 
 namespace Gatehouse.Reports;
@@ -66,7 +67,7 @@ public sealed record ReportView(
         return Results.Ok(await One(connection, user.MerchantId(), id) ?? throw ApiException.NotFound("Report not found"));
     }
 
-    public static async Task<IResult> HandleList(ClaimsPrincipal user, NpgsqlDataSource db, string? type, long? scheduleId, bool? scheduled,
+    public static async Task<IResult> HandleList(ClaimsPrincipal user, NpgsqlDataSource db, string? type, [FromQuery(Name = "schedule_id")] long? scheduleId, bool? scheduled,
         int? page, int? limit)
     {
         var types = (type ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -70,8 +70,9 @@ public static class RequestReport
         var merchantId = user.MerchantId();
         await using var connection = await db.OpenConnectionAsync();
         var id = await Queue(connection, null, merchantId, report, "merchant:api", clock.GetUtcNow());
-        RunReports.StartNow(scopes);
+        // Read before the worker starts: the answer is the report as accepted (queued), not whatever state the worker has reached.
         var view = await ReportView.One(connection, merchantId, id);
+        RunReports.StartNow(scopes);
         return Results.Accepted($"/v2/reports/{id}", view);
     }
 }
