@@ -61,9 +61,11 @@ public static class SaveSchedule
             repeatUnit = request.RepeatUnit?.Trim().ToLowerInvariant();
             dataLast = request.DataLast;
             dataUnit = request.DataUnit?.Trim().ToLowerInvariant();
-            if (repeatEvery is null or < 1 or > 366) errors.Add("repeat_every", "is required: a number from 1 to 366");
+            if (repeatEvery is null) errors.Add("repeat_every", "is required: a number from 1 to 366");
+            else if (repeatEvery is < 1 or > 366) errors.Add("repeat_every", "must be a number from 1 to 366");
             if (!Units.Contains(repeatUnit)) errors.Add("repeat_unit", "must be day, week or month");
-            if (dataLast is null or < 1 or > 366) errors.Add("data_last", "is required: how many days, weeks or months of data each report includes (1 to 366)");
+            if (dataLast is null) errors.Add("data_last", "is required: how many days, weeks or months of data each report includes (1 to 366)");
+            else if (dataLast is < 1 or > 366) errors.Add("data_last", "must be a number from 1 to 366");
             if (!Units.Contains(dataUnit)) errors.Add("data_unit", "must be day, week or month");
             endsAt = ReportInput.Time(errors, "ends_at", request.EndsAt, endOfRange: true);
             if (endsAt is not null && runAt is not null && endsAt <= runAt) errors.Add("ends_at", "must be after the first report");
