@@ -569,6 +569,10 @@ public sealed class ReportsBrowserTests(BrowserFixture fixture) : IClassFixture<
         Assert.Equal(200, own.Status);
         Assert.StartsWith("item_access_id,status,type,", await own.TextAsync());
         Assert.Equal(404, (await page.APIRequest.GetAsync($"/admin/transactions/reports/schedules/{theirSchedule}")).Status);
+        // A report's own address leads to the list it is in; theirs is not found.
+        var list = await page.APIRequest.GetAsync($"/admin/reports/{ourReport}");
+        Assert.Equal((200, fixture.BaseUrl + "/admin/access/reports"), (list.Status, list.Url));
+        Assert.Equal(404, (await page.APIRequest.GetAsync($"/admin/reports/{theirReport}")).Status);
 
         // Our own Delete form pointed at their report (antiforgery token and all) is a 404, and deletes nothing.
         var delete = page.GetByRole(AriaRole.Main).Locator("form[aria-label^='Delete']");
