@@ -47,14 +47,19 @@ public sealed record ReportView(
         await connection.QuerySingleOrDefaultAsync<Row>(Select + " where id = @id and merchant_id = @merchantId", new { id, merchantId }, transaction)
             is { } row ? View(row) : null;
 
-    /// <summary>The merchant's reports, newest first: of some types (none: all), of one schedule, or only the scheduled ones.</summary>
+    /// <summary>
+    /// The merchant's reports, newest first: of some types (none: all), of one schedule, only the scheduled ones (or only
+    /// the others), only those whose schedule still exists (or only the others: the admin lists a deleted schedule's
+    /// reports beside those made on demand).
+    /// </summary>
     public static async Task<OffsetPage<ReportView>> List(NpgsqlConnection connection, long merchantId, IReadOnlyList<string> types, long? scheduleId,
-        bool? scheduled, PageRequest page)
+        bool? scheduled, PageRequest page, bool? ofSchedule = null)
     {
         var where = "where merchant_id = @merchantId"
                     + (types.Count > 0 ? " and type = any(@types)" : "")
                     + (scheduleId is not null ? " and schedule_id = @scheduleId" : "")
-                    + (scheduled switch { true => " and due_at is not null", false => " and due_at is null", null => "" });
+                    + (scheduled switch { true => " and due_at is not null", false => " and due_at is null", null => "" })
+                    + (ofSchedule switch { true => " and schedule_id is not null", false => " and schedule_id is null", null => "" });
         var parameters = new { merchantId, types = types.ToArray(), scheduleId, limit = page.Size, offset = page.Offset };
         var total = await connection.ExecuteScalarAsync<long>($"select count(*) from reports.reports {where}", parameters);
         var rows = await connection.QueryAsync<Row>($"{Select} {where} order by id desc limit @limit offset @offset", parameters);

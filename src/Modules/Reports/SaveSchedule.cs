@@ -87,19 +87,24 @@ public static class SaveSchedule
         return (await ScheduleView.One(connection, merchantId, id))!;
     }
 
+    /// <summary>A PATCH's body: the fields it sends change, the others stay.</summary>
+    public static Task<ScheduleView> Update(NpgsqlConnection connection, long merchantId, long id, RequestBody body, DateTimeOffset now) =>
+        Update(connection, merchantId, id, body.As<Request>(), body.Fields.Select(f => f.Key).ToHashSet(), now);
+
     /// <summary>
-    /// Applies a patch under the schedule's row lock (so a run being queued right now is not lost or doubled): the next
-    /// run is the first due time of the new timing that is still to come.
+    /// Applies a patch (the fields named in <paramref name="sent"/>; the admin's edit form sends those it changed) under the
+    /// schedule's row lock (so a run being queued right now is not lost or doubled): the next run is the first due time of
+    /// the new timing that is still to come.
     /// </summary>
-    public static async Task<ScheduleView> Update(NpgsqlConnection connection, long merchantId, long id, RequestBody body, DateTimeOffset now)
+    public static async Task<ScheduleView> Update(NpgsqlConnection connection, long merchantId, long id, Request patch, IReadOnlySet<string> sent,
+        DateTimeOffset now)
     {
         await using var transaction = await connection.BeginTransactionAsync();
         var stored = await connection.QuerySingleOrDefaultAsync<ScheduleView.Row>(
             $"{ScheduleView.Select} where id = @id and merchant_id = @merchantId for update", new { id, merchantId }, transaction)
             ?? throw ApiException.NotFound("Schedule not found");
-        var patch = body.As<Request>();
-        string? Keep(string field, string? value, string? old) => body.Has(field) ? value : old;
-        int? KeepInt(string field, int? value, int? old) => body.Has(field) ? value : old;
+        string? Keep(string field, string? value, string? old) => sent.Contains(field) ? value : old;
+        int? KeepInt(string field, int? value, int? old) => sent.Contains(field) ? value : old;
         string? Time(DateTimeOffset? t) => t?.ToString("O");
         var merged = new Request(
             Keep("name", patch.Name, stored.Name), Keep("type", patch.Type, stored.Type), Keep("kind", patch.Kind, stored.Kind),
@@ -109,8 +114,8 @@ public static class SaveSchedule
             Keep("data_to", patch.DataTo, Time(stored.DataTo)), KeepInt("data_last", patch.DataLast, stored.DataLast),
             Keep("data_unit", patch.DataUnit, stored.DataUnit), Keep("ends_at", patch.EndsAt, Time(stored.EndsAt)),
             Keep("status", patch.Status, stored.AccessStatus),
-            body.Has("record_types") ? patch.RecordTypes : JsonSerializer.SerializeToElement(stored.RecordTypes),
-            body.Has("columns") ? patch.Columns : JsonSerializer.SerializeToElement(stored.Columns));
+            sent.Contains("record_types") ? patch.RecordTypes : JsonSerializer.SerializeToElement(stored.RecordTypes),
+            sent.Contains("columns") ? patch.Columns : JsonSerializer.SerializeToElement(stored.Columns));
         var schedule = Check(merged, now, stored.FirstRunAt);
         // Timing unchanged: the next run stays (a run due this very moment is not skipped); changed: the first due time still to come.
         var nextRunAt = schedule.Timing == new RunSchedules.Timing(stored.Kind, stored.FirstRunAt, stored.RepeatEvery, stored.RepeatUnit, stored.EndsAt)
