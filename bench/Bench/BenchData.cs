@@ -128,6 +128,23 @@ public sealed class BenchData(string connectionString)
         return client;
     }
 
+    /// <summary>Runs a psql script on the bench database (stopping at the first error); answers how long psql took.</summary>
+    public double Psql(string pgBin, string script)
+    {
+        var (host, port, user, password, database) = Server();
+        var file = Path.GetTempFileName();
+        File.WriteAllText(file, script);
+        var start = new ProcessStartInfo(Path.Combine(pgBin, "psql"), $"-h {host} -p {port} -U {user} -d {database} -v ON_ERROR_STOP=1 -q -f {file}")
+        { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment["PGPASSWORD"] = password;
+        var stopwatch = Stopwatch.StartNew();
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0) throw new InvalidOperationException("psql failed: " + output);
+        return stopwatch.Elapsed.TotalSeconds;
+    }
+
     public (string Host, int Port, string User, string Password, string Database) Server()
     {
         var b = new NpgsqlConnectionStringBuilder(connectionString);

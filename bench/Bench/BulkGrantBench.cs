@@ -60,26 +60,12 @@ public static class BulkGrantBench
         ];
     }
 
-    private static double CopyAndInsert(BenchData data, string pgBin, string file)
-    {
-        var (host, port, user, password, database) = data.Server();
-        var script = Path.GetTempFileName();
-        File.WriteAllText(script, $"""
-            begin;
-            create temp table staging (user_id bigint, item_id bigint, starts_at timestamptz, expires_at timestamptz);
-            \copy staging from '{file}' with (format csv, header true)
-            insert into access.passes (merchant_id, consumer_id, item_id, type, source, starts_at, expires_at, created_at, updated_at)
-            select {data.MerchantId}, user_id, item_id, 'granted', 'bulk', coalesce(starts_at, now()), expires_at, now(), now() from staging;
-            rollback;
-            """);
-        var start = new ProcessStartInfo(Path.Combine(pgBin, "psql"), $"-h {host} -p {port} -U {user} -d {database} -v ON_ERROR_STOP=1 -q -f {script}")
-        { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.Environment["PGPASSWORD"] = password;
-        var stopwatch = Stopwatch.StartNew();
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0) throw new InvalidOperationException("psql failed: " + output);
-        return stopwatch.Elapsed.TotalSeconds;
-    }
+    private static double CopyAndInsert(BenchData data, string pgBin, string file) => data.Psql(pgBin, $"""
+        begin;
+        create temp table staging (user_id bigint, item_id bigint, starts_at timestamptz, expires_at timestamptz);
+        \copy staging from '{file}' with (format csv, header true)
+        insert into access.passes (merchant_id, consumer_id, item_id, type, source, starts_at, expires_at, created_at, updated_at)
+        select {data.MerchantId}, user_id, item_id, 'granted', 'bulk', coalesce(starts_at, now()), expires_at, now(), now() from staging;
+        rollback;
+        """);
 }

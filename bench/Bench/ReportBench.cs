@@ -101,17 +101,6 @@ public static class ReportBench
                 long l => l.ToString(CultureInfo.InvariantCulture),
                 _ => throw new InvalidOperationException($"parameter {name}: {value}"),
             });
-        var (host, port, user, password, database) = data.Server();
-        var script = Path.GetTempFileName();
-        File.WriteAllText(script, $"\\copy ({sql.ReplaceLineEndings(" ")}) to '{file}' with (format csv, header true)\n");
-        var start = new ProcessStartInfo(Path.Combine(pgBin, "psql"), $"-h {host} -p {port} -U {user} -d {database} -v ON_ERROR_STOP=1 -q -f {script}")
-        { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.Environment["PGPASSWORD"] = password;
-        var stopwatch = Stopwatch.StartNew();
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0) throw new InvalidOperationException("psql failed: " + output);
-        return stopwatch.Elapsed.TotalSeconds;
+        return data.Psql(pgBin, $"\\copy ({sql.ReplaceLineEndings(" ")}) to '{file}' with (format csv, header true)\n");
     }
 }
