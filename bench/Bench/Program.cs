@@ -1,6 +1,6 @@
 // Gatehouse's benchmarks. Each scenario prints its figure beside a reference measured in the same run on the same
 // machine, the ratio and the target; the table is also written to bench/results/latest.md.
-// Usage (through ./gatehouse bench): Gatehouse.Bench <repo root> [all|access|search|reports|bulk|codes|webhooks]
+// Usage (through ./gatehouse bench): Gatehouse.Bench <repo root> [all|access|search|reports|bulk|redemptions|codes|webhooks]
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
@@ -28,6 +28,7 @@ await using (var app = await AppProcess.Start(root, connectionString, port: 5091
     // Before the bulk grant, which adds passes: the report covers exactly the seeded million.
     if (only is "all" or "reports") results.AddRange(await ReportBench.Run(data, app, pgBin));
     if (only is "all" or "bulk") results.AddRange(await BulkGrantBench.Run(data, app.BaseUrl, pgBin));
+    if (only is "all" or "redemptions") results.AddRange(await RedemptionBench.Run(data, app.BaseUrl, pgBin));
     if (only is "all" or "codes") results.AddRange(await CodeBatchBench.Run(data, app.BaseUrl));
     if (only is "all" or "webhooks") results.AddRange(await WebhookBench.Run(data, app.BaseUrl));
 }
