@@ -268,18 +268,17 @@ public sealed class TenantIsolationBrowserTests(TenantBrowserFixture fixture) : 
         var upload = await Post(page, token, "/admin/access/bulk?handler=Upload", new() { ["action"] = "grant", ["applyValidRows"] = "true" },
             ("file", "beta-bulk.csv", csv));
         if (upload.Status != 302) problems.Add($"Bulk upload of A's ids: {upload.Status} {await upload.TextAsync()}");
-        Assert.True(problems.Count == 0, string.Join("\n", problems));
 
         await TenantWorld.Settle(fixture.Db);
         await using (var connection = await fixture.Db.OpenConnectionAsync())
         {
-            var job = await connection.QuerySingleAsync<(string Status, int Applied, int Errors)>(
-                "select status, applied_rows, error_rows from access.bulk_jobs where merchant_id = @id order by id desc limit 1", new { id = B.Merchant.Id });
-            Assert.Equal((0, 2), (job.Applied, job.Errors));
+            var job = await connection.QuerySingleAsync<(int Applied, int Errors)>(
+                "select applied_rows, error_rows from access.bulk_jobs where merchant_id = @id order by id desc limit 1", new { id = B.Merchant.Id });
+            if (job != (0, 2)) problems.Add($"B's bulk job of A's ids: {job.Applied} applied, {job.Errors} errors");
         }
         var after = await TenantWorld.Snapshot(fixture.Db, A.Merchant.Id);
-        var changed = before.Keys.Where(t => before[t] != after[t]).Select(t => $"{t}:\nbefore {before[t]}\nafter  {after[t]}").ToList();
-        Assert.True(changed.Count == 0, "A's rows changed:\n" + string.Join("\n", changed));
+        problems.AddRange(before.Keys.Where(t => before[t] != after[t]).Select(t => $"A's rows in {t} changed:\nbefore {before[t]}\nafter  {after[t]}"));
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
     }
 
     [Fact]
