@@ -268,6 +268,11 @@ public sealed class TenantIsolationBrowserTests(TenantBrowserFixture fixture) : 
         var upload = await Post(page, token, "/admin/access/bulk?handler=Upload", new() { ["action"] = "grant", ["applyValidRows"] = "true" },
             ("file", "beta-bulk.csv", csv));
         if (upload.Status != 302) problems.Add($"Bulk upload of A's ids: {upload.Status} {await upload.TextAsync()}");
+        // B rotating its own API secret ends B's merchant tokens, not A's (B's token is not used by these tests after this).
+        var rotate = await Post(page, token, "/admin/settings?handler=Rotate");
+        if (rotate.Status != 302) problems.Add($"B's own secret rotation: {rotate.Status}");
+        var aAccount = await TenantWorld.Call(fixture.Http, HttpMethod.Get, "/accounts", A.Token);
+        if (aAccount.Status != 200) problems.Add($"A's merchant token after B rotated its secret: {aAccount.Status}");
 
         await TenantWorld.Settle(fixture.Db);
         await using (var connection = await fixture.Db.OpenConnectionAsync())

@@ -240,6 +240,8 @@ public sealed class TenantIsolationTests(TenantWorldFixture fixture, ITestOutput
             P("POST /v2/vouchers/redeem", "/v2/vouchers/redeem", BViewer, F(("voucher_code", A.AccessVoucherCode), ("access_fee_id", A.ThirdFee)), 402),
             P("POST /v2/vouchers/redeem", "/v2/vouchers/redeem", BViewer, F(("voucher_code", A.AccessVoucherCode), ("access_fee_id", B.Fee)), 402),
             P("POST /v2/vouchers/redeem", "/v2/vouchers/redeem", BViewer, F(("voucher_code", B.VoucherCode), ("access_fee_id", A.PpvFee)), 400),
+            P("POST /v2/vouchers/redeem", "/v2/vouchers/redeem", BViewer, F(("voucher_code", B.VoucherCode), ("access_fee_id", B.Fee), ("item_id", A.Item)), 400),
+            P("POST /vouchers/discount", "/vouchers/discount", BViewer, F(("voucher_code", B.VoucherCode), ("access_fee_id", B.Fee), ("item_id", A.Item)), 400),
         ]);
         foreach (var voucher in new[] { A.Voucher, A.AccessVoucher, A.Gift })
             probes.AddRange(
@@ -261,6 +263,7 @@ public sealed class TenantIsolationTests(TenantWorldFixture fixture, ITestOutput
             P("POST /payments", "/payments", BViewer, card(A.PpvFee), 400),
             P("POST /payments", "/payments", BViewer, new(card(A.OtherFee)) { ["is_gift"] = "true", ["receiver_email"] = "bgift@beta.test" }, 400),
             P("POST /payments", "/payments", BViewer, new(card(B.Fee)) { ["voucher_code"] = A.VoucherCode }, 402),
+            P("POST /payments", "/payments", BViewer, new(card(B.Fee)) { ["item_id"] = A.Item.ToString() }, 400),
             P("POST /v2/payments", "/v2/payments", BViewer, new(card(0)) { ["access_fee_id"] = A.PackageFee.ToString() }, 400),
             P("POST /subscriptions", "/subscriptions", BViewer, card(A.SubscriptionFee), 400),
             P("POST /v2/subscriptions", "/v2/subscriptions", BViewer, new(card(0)) { ["access_fee_id"] = A.SubscriptionFee.ToString() }, 400),
