@@ -222,6 +222,11 @@ public sealed class TenantIsolationTests(TenantWorldFixture fixture, ITestOutput
             Empty("GET /vouchers", $"/vouchers?search=code:{A.VoucherCode}", BToken),
             Empty("GET /vouchers", "/vouchers?search=name:alphasecret", BToken),
             Own("GET /vouchers/gifts", "/vouchers/gifts", BToken),
+            // B's own voucher's lists: none of A's rules, uses, batches or codes.
+            Own("GET /v2/vouchers/{id}/rules", $"/v2/vouchers/{B.Voucher}/rules", BToken),
+            Own("GET /v2/vouchers/{id}/redemptions", $"/v2/vouchers/{B.Voucher}/redemptions", BToken),
+            Own("GET /v2/vouchers/{id}/code-batches", $"/v2/vouchers/{B.Voucher}/code-batches", BToken),
+            Own("GET /v2/vouchers/{id}/codes", $"/v2/vouchers/{B.Voucher}/codes", BToken),
             P("GET /v2/vouchers/gifts/{id}", $"/v2/vouchers/gifts/{A.Gift}", BToken, null, 404),
             P("POST /vouchers/{id}/{ruleType}", $"/vouchers/{A.Voucher}/assets", BToken, F(("value", B.Item)), 404),
             P("POST /vouchers/{id}/{ruleType}", $"/vouchers/{B.Voucher}/assets", BToken, F(("value", A.Item)), 400),
