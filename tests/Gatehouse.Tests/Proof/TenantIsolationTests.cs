@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using Dapper;
 using Gatehouse.Tests.Infrastructure;
 using Gatehouse.Tests.Payments;
 using Gatehouse.Tests.Webhooks;
