@@ -9,8 +9,9 @@ using Npgsql;
 namespace Gatehouse.Vouchers;
 
 /// <summary>
-/// Voucher code guessing, limited per viewer and per client address: at most RateLimits:VoucherGuessesPerConsumer
-/// (default 10) and RateLimits:VoucherGuessesPerAddress (default 30) unknown codes in 10 minutes (0 turns a limit off).
+/// Voucher code guessing, limited per viewer and per client address (within the merchant): at most
+/// RateLimits:VoucherGuessesPerConsumer (default 10) and RateLimits:VoucherGuessesPerAddress (default 30) unknown codes
+/// in 10 minutes (0 turns a limit off).
 /// Past either, every code is a 429 with Retry-After, a right one included: otherwise the one answer that is not a 429
 /// would tell a guesser which code is real. Only unknown codes count, so a viewer using real codes is never limited.
 /// The guesses are kept in the database and each code is admitted under advisory locks on the viewer and the address,
