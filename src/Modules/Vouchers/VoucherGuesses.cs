@@ -42,23 +42,26 @@ public sealed class VoucherGuesses(IConfiguration configuration, TimeProvider cl
 
         await using var transaction = await connection.BeginTransactionAsync();
         // The viewer's lock first, then the address's, always in that order: attempts of one viewer or one address
-        // take turns, on every instance, for the few statements below.
-        await connection.ExecuteAsync(
+        // take turns, on every instance. One round trip; each statement reads what was committed before its lock.
+        // The lookup is the one RedeemVoucher.Check makes (codes over 100 characters are unknown there too).
+        Guesses guesses;
+        await using (var batch = await connection.QueryMultipleAsync(
             """
             select pg_advisory_xact_lock(hashtextextended('voucher_guesses:consumer:' || @merchantId || ':' || @consumerId, 0));
             select pg_advisory_xact_lock(hashtextextended('voucher_guesses:address:' || @merchantId || ':' || @address, 0));
-            """, new { merchantId, consumerId, address }, transaction);
-        // The lookup RedeemVoucher.Check makes (codes over 100 characters are unknown there too).
-        var guesses = await connection.QuerySingleAsync<Guesses>(
-            """
             select (select count(*) from vouchers.code_guesses
                     where merchant_id = @merchantId and consumer_id = @consumerId and guessed_at > @since) as consumer,
                    (select count(*) from vouchers.code_guesses
                     where merchant_id = @merchantId and address = @address and guessed_at > @since) as address,
                    length(@code) <= 100 and exists (
                        select 1 from vouchers.codes c join vouchers.vouchers v on v.id = c.voucher_id and v.deleted_at is null
-                       where c.merchant_id = @merchantId and lower(c.code) = lower(@code)) as known
-            """, new { merchantId, consumerId, address, since, code }, transaction);
+                       where c.merchant_id = @merchantId and lower(c.code) = lower(@code)) as known;
+            """, new { merchantId, consumerId, address, since, code }, transaction))
+        {
+            await batch.ReadAsync();
+            await batch.ReadAsync();
+            guesses = await batch.ReadSingleAsync<Guesses>();
+        }
 
         var consumerFull = _perConsumer > 0 && guesses.Consumer >= _perConsumer;
         var addressFull = _perAddress > 0 && guesses.Address >= _perAddress;
