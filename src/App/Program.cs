@@ -59,6 +59,7 @@ app.Services.UseScheduler(jobs =>
 {
     jobs.Schedule<PruneSignIns>().Hourly();
     jobs.Schedule<PruneIdempotencyKeys>().Hourly();
+    jobs.Schedule<PruneCodeGuesses>().Hourly();
     // Picks up bulk jobs left by a worker that died or uploaded while every worker was busy; an upload starts one at once.
     jobs.Schedule<RunBulkJobs>().EveryFiveSeconds().PreventOverlapping(nameof(RunBulkJobs));
     // The same for code batches: a request starts generating at once, this catches what a dead worker left.

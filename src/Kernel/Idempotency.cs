@@ -15,7 +15,7 @@ namespace Gatehouse.Kernel;
 /// The Idempotency-Key header of writes that create or spend something, with Stripe's semantics. The first request
 /// with a key claims it, runs, and its answer is stored; a retry with the same key, method, path, query and body gets
 /// that answer again byte for byte, marked Idempotent-Replayed: true; the same key with other parameters is a 409,
-/// and so is a retry while the first request still runs. A 5xx or an exception stores nothing, so a retry runs again.
+/// and so is a retry while the first request still runs. A 5xx, a 429 or an exception stores nothing, so a retry runs again.
 /// Keys belong to the caller (merchant and token subject). Without the header, or without a token, nothing changes.
 /// </summary>
 public static class Idempotency
@@ -186,7 +186,8 @@ public static class Idempotency
         }
         response.Body = client;
 
-        if (response.StatusCode >= 500)
+        // A 429 says "later", not "no": storing it would refuse the retry it asks for.
+        if (response.StatusCode >= 500 || response.StatusCode == StatusCodes.Status429TooManyRequests)
             await Release(db, claim);
         else
             await Store(db, claim, response.StatusCode, response.ContentType, buffer.ToArray());

@@ -45,16 +45,17 @@ public static class RateLimits
             // Only attempts count: loading the login page is free.
             options.AddPolicy(SignIn, context => HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)
                 ? RateLimitPartition.GetNoLimiter("read")
-                : Window(Address(context), signInPerMinute));
+                : Window(ClientAddress(context), signInPerMinute));
 
             if (apiPerMinute > 0)
                 options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
-                    Window(Address(context), apiPerMinute));
+                    Window(ClientAddress(context), apiPerMinute));
         });
         return services;
     }
 
-    private static string Address(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "local";
+    /// <summary>The client address limits are kept per (also by the database-backed ones, such as voucher guesses).</summary>
+    public static string ClientAddress(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "local";
 
     private static RateLimitPartition<string> Window(string key, int perMinute) => perMinute <= 0
         ? RateLimitPartition.GetNoLimiter(key)

@@ -22,7 +22,7 @@ public static class AdminSignIn
 
         var now = clock.GetUtcNow();
         await using var connection = await db.OpenConnectionAsync();
-        if (await SignInFailures.IsLocked(connection, AdminFailuresMerchantId, email, now)) return (Outcome.Locked, null);
+        if (await SignInFailures.Attempt(connection, AdminFailuresMerchantId, email, now) is not { } attempt) return (Outcome.Locked, null);
 
         var admin = await connection.QuerySingleOrDefaultAsync<(long Id, long MerchantId, Guid MerchantUuid, string Email, string FullName, string MerchantName, string PasswordHash)>(
             """
@@ -30,11 +30,8 @@ public static class AdminSignIn
             from accounts.admin_users a join accounts.merchants m on m.id = a.merchant_id
             where lower(a.email) = lower(@email)
             """, new { email });
-        if (!Passwords.Verify(admin.PasswordHash, password))
-        {
-            await SignInFailures.Record(connection, AdminFailuresMerchantId, email, now);
-            return (Outcome.Invalid, null);
-        }
+        if (!Passwords.Verify(admin.PasswordHash, password)) return (Outcome.Invalid, null);
+        await SignInFailures.Succeeded(connection, attempt);
 
         var identity = new ClaimsIdentity(
         [

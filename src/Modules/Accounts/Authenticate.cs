@@ -54,17 +54,14 @@ internal static class Authenticate
         var merchant = await Merchant(connection, clientId!.Value);
         var now = clock.GetUtcNow();
 
-        if (await SignInFailures.IsLocked(connection, merchant.Id, email, now))
-            throw ApiException.TooManyRequests("Too many failed sign-in attempts for this account; try again in 15 minutes");
+        var attempt = await SignInFailures.Attempt(connection, merchant.Id, email, now)
+            ?? throw ApiException.TooManyRequests("Too many failed sign-in attempts for this account; try again in 15 minutes");
 
         var consumer = await connection.QuerySingleOrDefaultAsync<(long Id, string? PasswordHash)>(
             "select id, password_hash from accounts.consumers where merchant_id = @merchantId and lower(email) = lower(@email)",
             new { merchantId = merchant.Id, email });
-        if (!Passwords.Verify(consumer.PasswordHash, request.Password))
-        {
-            await SignInFailures.Record(connection, merchant.Id, email, now);
-            throw ApiException.BadRequest("Invalid username or password");
-        }
+        if (!Passwords.Verify(consumer.PasswordHash, request.Password)) throw ApiException.BadRequest("Invalid username or password");
+        await SignInFailures.Succeeded(connection, attempt);
 
         await using var transaction = await connection.BeginTransactionAsync();
         var (access, refresh, expires) = await tokens.StartSession(connection, transaction, merchant.Id, merchant.Uuid, consumer.Id);

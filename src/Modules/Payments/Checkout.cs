@@ -43,15 +43,15 @@ public static class Checkout
         int? TrialQuantity, bool ItemActive);
 
     public static Task<IResult> HandlePayment(HttpContext http, RequestBody body, ClaimsPrincipal user, NpgsqlDataSource db,
-        PaymentGateways gateways, TimeProvider clock, IConfiguration configuration) =>
-        Run(http, body.As<Request>(), "ppv", user, db, gateways, clock, configuration);
+        PaymentGateways gateways, TimeProvider clock, IConfiguration configuration, VoucherGuesses guesses) =>
+        Run(http, body.As<Request>(), "ppv", user, db, gateways, clock, configuration, guesses);
 
     public static Task<IResult> HandleSubscription(HttpContext http, RequestBody body, ClaimsPrincipal user, NpgsqlDataSource db,
-        PaymentGateways gateways, TimeProvider clock, IConfiguration configuration) =>
-        Run(http, body.As<Request>(), "subscription", user, db, gateways, clock, configuration);
+        PaymentGateways gateways, TimeProvider clock, IConfiguration configuration, VoucherGuesses guesses) =>
+        Run(http, body.As<Request>(), "subscription", user, db, gateways, clock, configuration, guesses);
 
     private static async Task<IResult> Run(HttpContext http, Request request, string accessType, ClaimsPrincipal user, NpgsqlDataSource db,
-        PaymentGateways gateways, TimeProvider clock, IConfiguration configuration)
+        PaymentGateways gateways, TimeProvider clock, IConfiguration configuration, VoucherGuesses guesses)
     {
         var merchantId = user.MerchantId();
         var consumerId = user.ConsumerId();
@@ -86,7 +86,8 @@ public static class Checkout
             if (receiver is null || !MailAddress.TryCreate(receiver, out _)) throw ApiException.Invalid("receiver_email", "must be an email address");
         }
 
-        // What the voucher does decides whether a card is needed at all.
+        // What the voucher does decides whether a card is needed at all. A code is a guess that counts first.
+        if (voucherCode is not null) await guesses.Admit(connection, http, merchantId, consumerId, voucherCode);
         var voucher = voucherCode is null ? null : await RedeemVoucher.Check(connection, null, merchantId, consumerId, voucherCode, fee.Id, now);
         if (voucher is { IsFree: true })
         {

@@ -35,11 +35,11 @@ public sealed class PaymentsRoutes : ICarterModule
         foreach (var path in new[] { "/payments", "/v2/payments" })
             checkout.MapPost(path, Checkout.HandlePayment).Idempotent()
                 .WithSummary("Buy a pay-per-view price option with a card (access_fee or access_fee_id), an optional voucher_code, or as a gift (is_gift, receiver_email)")
-                .AcceptsBody<Checkout.Request>().Produces<Checkout.Receipt>().Produces<ApiError>(400).Produces<ApiError>(402).Produces<ApiError>(409);
+                .AcceptsBody<Checkout.Request>().Produces<Checkout.Receipt>().Produces<ApiError>(400).Produces<ApiError>(402).Produces<ApiError>(409).Produces<ApiError>(429);
         foreach (var path in new[] { "/subscriptions", "/v2/subscriptions" })
             checkout.MapPost(path, Checkout.HandleSubscription).Idempotent()
                 .WithSummary("Subscribe to a subscription price option with a card and an optional voucher_code (an access or 100 % voucher needs no card and creates no subscription)")
-                .AcceptsBody<Checkout.Request>().Produces<Checkout.Receipt>().Produces<ApiError>(400).Produces<ApiError>(402).Produces<ApiError>(409);
+                .AcceptsBody<Checkout.Request>().Produces<Checkout.Receipt>().Produces<ApiError>(400).Produces<ApiError>(402).Produces<ApiError>(409).Produces<ApiError>(429);
         checkout.MapGet("/payments/methods", () => new[] { new PaymentMethod(1, "Card", false) })
             .WithSummary("The payment methods a viewer can pay with").Produces<PaymentMethod[]>();
 

@@ -16,6 +16,9 @@ namespace Gatehouse.Vouchers;
 /// </summary>
 public static class RedeemVoucher
 {
+    /// <summary>The refusal of a code the merchant does not have; <see cref="VoucherGuesses"/> counts these.</summary>
+    public const string UnknownCode = "Unknown voucher code";
+
     /// <summary>A price option as a voucher sees it.</summary>
     public sealed record Fee(long Id, long? ItemId, long? PackageId, string AccessType, decimal Amount, string Currency,
         int PeriodQuantity, string Period, string Description);
@@ -48,7 +51,7 @@ public static class RedeemVoucher
     {
         code = code?.Trim();
         if (string.IsNullOrEmpty(code)) throw ApiException.Invalid("voucher_code", "is required");
-        if (code.Length > 100) throw ApiException.RequestFailed("Unknown voucher code");
+        if (code.Length > 100) throw ApiException.RequestFailed(UnknownCode);
         var row = await connection.QuerySingleOrDefaultAsync<Row>(
             """
             select c.id as code_id, c.code, c.batch_id, c.used_at, v.id as voucher_id, v.kind, v.discount, v.rebill_discount,
@@ -56,7 +59,7 @@ public static class RedeemVoucher
                    v.per_customer_limit, v.access_expires_at, v.access_period_quantity, v.access_period_unit
             from vouchers.codes c join vouchers.vouchers v on v.id = c.voucher_id and v.deleted_at is null
             where c.merchant_id = @merchantId and lower(c.code) = lower(@code)
-            """, new { merchantId, code }, transaction) ?? throw ApiException.RequestFailed("Unknown voucher code");
+            """, new { merchantId, code }, transaction) ?? throw ApiException.RequestFailed(UnknownCode);
         if (row.StartDate > now) throw ApiException.RequestFailed($"This voucher is not valid yet: it starts on {Iso(row.StartDate)}");
         if (row.EndDate <= now) throw ApiException.RequestFailed($"This voucher expired on {Iso(row.EndDate.Value)}");
         if (row.UsageLimit <= row.UsageCounter) throw ApiException.RequestFailed("This voucher has been used up");
@@ -212,11 +215,13 @@ public static class RedeemVoucher
     internal sealed record Request(string? VoucherCode, long? AccessFeeId, long? ItemId);
 
     /// <summary>POST /v2/vouchers/redeem (viewer): voucher_code and access_fee_id (item_id, if sent, must be the fee's asset).</summary>
-    public static async Task<IResult> Handle(RequestBody body, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock)
+    public static async Task<IResult> Handle(HttpContext http, RequestBody body, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock,
+        VoucherGuesses guesses)
     {
         var request = body.As<Request>();
         if (request.AccessFeeId is null) throw ApiException.Invalid("access_fee_id", "is required");
         await using var connection = await db.OpenConnectionAsync();
+        await guesses.Admit(connection, http, user.MerchantId(), user.ConsumerId(), request.VoucherCode);
         await using var transaction = await connection.BeginTransactionAsync();
         if (request.ItemId is { } item && !await connection.ExecuteScalarAsync<bool>(
                 """

@@ -14,6 +14,8 @@ public static class VouchersModule
     {
         builder.Services.AddAdminLink("Promotions", "/admin/promotions", order: 400);
         builder.Services.AddTransient<RunCodeBatches>();
+        builder.Services.AddSingleton<VoucherGuesses>();
+        builder.Services.AddTransient<PruneCodeGuesses>();
         builder.Services.AddSingleton(CodeAlphabet.Default);
         return builder;
     }
@@ -44,7 +46,7 @@ public sealed class VouchersRoutes : ICarterModule
         // What a price option costs with a code: viewers before paying, merchants to preview.
         vouchers.MapPost("/vouchers/discount", VoucherDiscount.Handle).RequireAuthorization(Auth.AnyAccount)
             .WithSummary("The discounted price of a price option with a voucher code").AcceptsBody<VoucherDiscount.Request>()
-            .Produces<VoucherDiscount.Price>().Produces<ApiError>(400).Produces<ApiError>(402);
+            .Produces<VoucherDiscount.Price>().Produces<ApiError>(400).Produces<ApiError>(402).Produces<ApiError>(429);
 
         // v2: the reference's PATCH and gift voucher, and Gatehouse's rules, history and redemption.
         var v2 = vouchers.MapGroup("/v2/vouchers").RequireAuthorization(Auth.Merchant);
@@ -64,7 +66,7 @@ public sealed class VouchersRoutes : ICarterModule
         vouchers.MapPost("/v2/vouchers/redeem", RedeemVoucher.Handle).RequireAuthorization(Auth.Consumer).Idempotent()
             .WithSummary("Redeem an access voucher or a 100 % voucher on a price option: the pass, no card")
             .AcceptsBody<RedeemVoucher.Request>().Produces<RedeemVoucher.Redeemed>(StatusCodes.Status201Created)
-            .Produces<ApiError>(400).Produces<ApiError>(402);
+            .Produces<ApiError>(400).Produces<ApiError>(402).Produces<ApiError>(429);
 
         // Code batches: single-use codes generated in the background, and every code of a voucher as CSV.
         var codes = app.MapGroup("/v2/vouchers").WithTags("Voucher codes").RequireAuthorization(Auth.Merchant);
