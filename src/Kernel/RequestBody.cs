@@ -55,7 +55,7 @@ public sealed class RequestBody
         var contentType = request.ContentType ?? "";
         if (request.HasFormContentType)
         {
-            var form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
+            var form = await ReadFormAsync(request);
             return new RequestBody(FromPairs(form), form.Files);
         }
 
@@ -82,6 +82,27 @@ public sealed class RequestBody
         }
 
         throw new ApiException(415, "Unsupported media type: send application/x-www-form-urlencoded, multipart/form-data or application/json");
+    }
+
+    /// <summary>
+    /// The form, or a 400 when it cannot be read: a multipart body without its boundary or cut short, a value that is
+    /// not valid text (a NUL, bad UTF-8), more fields than the framework's limits. The framework throws those as
+    /// InvalidDataException and IOException, which would otherwise answer 500 (a body over the size limit stays a 413).
+    /// </summary>
+    public static async Task<IFormCollection> ReadFormAsync(HttpRequest request)
+    {
+        try
+        {
+            return await request.ReadFormAsync(request.HttpContext.RequestAborted);
+        }
+        catch (InvalidDataException e)
+        {
+            throw ApiException.BadRequest($"Malformed form body: {e.Message}");
+        }
+        catch (IOException e) when (e is not BadHttpRequestException && !request.HttpContext.RequestAborted.IsCancellationRequested)
+        {
+            throw ApiException.BadRequest("Malformed form body: it ends before its closing boundary");
+        }
     }
 
     /// <summary>Builds a JSON tree from bracket keys. Blank values count as not given.</summary>
