@@ -66,13 +66,16 @@ public sealed class RequestBody
             JsonNode? node;
             try
             {
-                node = await JsonNode.ParseAsync(request.Body, documentOptions: new JsonDocumentOptions { MaxDepth = 32 },
+                // Duplicate fields are refused here: JsonObject would otherwise throw on first use, deep in a use case.
+                node = await JsonNode.ParseAsync(request.Body,
+                    documentOptions: new JsonDocumentOptions { MaxDepth = 32, AllowDuplicateProperties = false },
                     cancellationToken: request.HttpContext.RequestAborted);
             }
-            catch (JsonException)
+            catch (Exception e) when (e is JsonException or InvalidOperationException) // the latter: a field name that is not valid UTF-16
             {
                 throw ApiException.BadRequest("Malformed JSON body");
             }
+            CheckText(node, "");
             return node switch
             {
                 JsonObject obj => new RequestBody(obj, null),
@@ -82,6 +85,34 @@ public sealed class RequestBody
         }
 
         throw new ApiException(415, "Unsupported media type: send application/x-www-form-urlencoded, multipart/form-data or application/json");
+    }
+
+    /// <summary>
+    /// Reads every name and string of a JSON body now: an escape that is not valid UTF-16 (a lone surrogate, "\ud800")
+    /// parses, then throws wherever a use case reads it, which answered 500.
+    /// </summary>
+    private static void CheckText(JsonNode? node, string field)
+    {
+        try
+        {
+            switch (node)
+            {
+                case JsonObject obj:
+                    foreach (var (key, child) in obj) CheckText(child, field.Length == 0 ? key : $"{field}[{key}]");
+                    break;
+                case JsonArray array:
+                    for (var i = 0; i < array.Count; i++) CheckText(array[i], $"{field}[{i}]");
+                    break;
+                case JsonValue value when value.GetValueKind() == JsonValueKind.String:
+                    value.GetValue<string>();
+                    break;
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            throw field.Length == 0 ? ApiException.BadRequest("Malformed JSON body: a field name is not valid text")
+                : ApiException.Invalid(field, "is not valid text");
+        }
     }
 
     /// <summary>
