@@ -116,6 +116,8 @@ public sealed class FuzzInputs(ApiOperation op, FuzzWorld world, Random random)
         ("100kB", JsonSerializer.Serialize(Big)), ("huge", "99999999999999999999"), ("1e400", "1e400"), ("-1", "-1"), ("fraction", "1.5"),
         ("blank", "\"\""), ("nul", "\"a\\u0000b\""), ("surrogate", "\"\\ud800\""), ("bad-date", "\"2026-13-45\""), ("words", "\"yesterday\""),
         ("min-long", "-9223372036854775809"), ("deep", "[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]"),
+        ("nul-key object", "{\"k\\u0000\":\"v\"}"), ("surrogate-key object", "{\"\\udc00\":\"v\"}"), ("empty object", "{}"),
+        ("object of arrays", "{\"k\":[1,2]}"), ("array of objects", "[{\"a\":1}]"), ("long array", "[" + string.Join(',', Enumerable.Repeat("\"x\"", 2000)) + "]"),
     ];
 
     /// <summary>Form values that are wrong as text: huge numbers, 100 kB, a NUL, invalid UTF-8, impossible dates.</summary>
@@ -405,6 +407,8 @@ public sealed class FuzzInputs(ApiOperation op, FuzzWorld world, Random random)
                 pool.Add(($"{f.Name} and {f.Name}[x] form", url, Utf8(Form(others.Append((f.Name, "1")).Append(($"{f.Name}[x]", "2")))), FormType, null));
                 pool.Add(($"{f.Name} x1000 form", url, Utf8(Form(others.Concat(Enumerable.Repeat((f.Name, "1"), 1000)))), FormType, null));
                 pool.Add(($"{f.Name} file multipart", url, MultipartWithFile(others, f.Name), MultipartType, null));
+                pool.Add(($"{f.Name} nul multipart", url, Multipart(Boundary, others.Append((f.Name, "a%00b")), op.MultipartOnly), MultipartType, null));
+                pool.Add(($"{f.Name} 100kB multipart", url, Multipart(Boundary, others.Append((f.Name, Big)), op.MultipartOnly), MultipartType, null));
             }
         }
 
@@ -414,6 +418,7 @@ public sealed class FuzzInputs(ApiOperation op, FuzzWorld world, Random random)
             pool.Add(($"malformed json {label}", url, Utf8(json), Json, null));
         pool.Add(("json with bom", url, [0xEF, 0xBB, 0xBF, .. Utf8(text)], Json, null));
         pool.Add(("json invalid utf8", url, [.. Utf8("{\"name\":\""), 0xFF, 0xFE, 0xC3, .. Utf8("\"}")], Json, null));
+        pool.Add(("json nul in a field name", url, Utf8(text.Length > 2 ? text[..^1] + ",\"a\\u0000\":1}" : "{\"a\\u0000\":1}"), Json, null));
         pool.Add(("json duplicate keys", url, Utf8(text.Length > 2 ? text[..^1] + ",\"a\":1,\"a\":2}" : "{\"a\":1,\"a\":2}"), Json, null));
         pool.Add(("json utf-16", url, Encoding.Unicode.GetBytes(text), "application/json; charset=utf-16", null));
         pool.Add(("json +json type", url, Utf8(text), "application/vnd.api+json", null));
