@@ -143,7 +143,7 @@ public sealed class FuzzInputs(ApiOperation op, FuzzWorld world, Random random)
         var reports = op.Path.Contains("/reports");
         return name switch
         {
-            "item_id" or "itemId" => world.Item,
+            "item_id" => world.Item,
             "package_id" => world.Package,
             "consumer_id" => world.Viewer,
             "access_fee_id" or "access_fee" => op.Path.Contains("subscriptions") ? world.SubscriptionFee : world.Fee,
@@ -220,15 +220,15 @@ public sealed class FuzzInputs(ApiOperation op, FuzzWorld world, Random random)
         };
     }
 
-    /// <summary>The real id for a path parameter, by the resource the path names.</summary>
+    /// <summary>The real id (or token, or rule type) for a path parameter, by the resource the path names.</summary>
     public string PathValue(string name)
     {
         var p = op.Path;
-        long id = name switch
+        object value = name switch
         {
-            "merchantUuid" => 0,
-            "cancelToken" => 0,
-            "ruleType" => 0,
+            "merchantUuid" => world.MerchantUuid,
+            "cancelToken" => world.CancelToken,
+            "ruleType" => "assets",
             "itemId" => world.Item,
             "batchId" => world.Batch,
             "ruleId" => world.Rule,
@@ -247,13 +247,7 @@ public sealed class FuzzInputs(ApiOperation op, FuzzWorld world, Random random)
             "id" when p.StartsWith("/v2/reports/") => world.Report,
             _ => throw new InvalidOperationException($"No real row for {{{name}}} in {op.Key}: teach FuzzInputs.PathValue about it"),
         };
-        return name switch
-        {
-            "merchantUuid" => world.MerchantUuid.ToString(),
-            "cancelToken" => world.CancelToken,
-            "ruleType" => "assets",
-            _ => id.ToString(CultureInfo.InvariantCulture),
-        };
+        return Convert.ToString(value, CultureInfo.InvariantCulture)!;
     }
 
     public string RealPath(string? garbageFor = null, string? garbage = null) =>
@@ -402,7 +396,7 @@ public sealed class FuzzInputs(ApiOperation op, FuzzWorld world, Random random)
                 var others = Pairs(missing);
                 foreach (var (label, encoded) in WrongFormValues)
                     pool.Add(($"{f.Name}={label} form", url, Utf8(Form(others.Append((f.Name, encoded)))), FormType, null));
-                pool.Add(($"{f.Name}[b][c] form", url, Utf8(Form(others.Append(($"{f.Name}[b][c]", "1"))) ), FormType, null));
+                pool.Add(($"{f.Name}[b][c] form", url, Utf8(Form(others.Append(($"{f.Name}[b][c]", "1")))), FormType, null));
                 pool.Add(($"{f.Name}[] form", url, Utf8(Form(others.Append(($"{f.Name}[]", "1")).Append(($"{f.Name}[]", "2")))), FormType, null));
                 pool.Add(($"{f.Name} and {f.Name}[x] form", url, Utf8(Form(others.Append((f.Name, "1")).Append(($"{f.Name}[x]", "2")))), FormType, null));
                 pool.Add(($"{f.Name} x1000 form", url, Utf8(Form(others.Concat(Enumerable.Repeat((f.Name, "1"), 1000)))), FormType, null));
@@ -428,8 +422,8 @@ public sealed class FuzzInputs(ApiOperation op, FuzzWorld world, Random random)
         pool.Add(("form bad percent", url, Utf8("a=%ZZ&b=%&c=%F"), FormType, null));
         pool.Add(("form invalid utf8", url, [.. Utf8("name="), 0xFF, 0xFE, .. Utf8("&x=%C3%28")], FormType, null));
         pool.Add(("form no values", url, Utf8("=&=&&a&=b&[x]=1&a[=1&a]=2"), FormType, null));
-        pool.Add(("form 1000 keys", url, Utf8(Form(Enumerable.Range(0, 1000).Select(i => ($"k{i}", "v"))) ), FormType, null));
-        pool.Add(("form 2000 keys", url, Utf8(Form(Enumerable.Range(0, 2000).Select(i => ("k", "v"))) ), FormType, null));
+        pool.Add(("form 1000 keys", url, Utf8(Form(Enumerable.Range(0, 1000).Select(i => ($"k{i}", "v")))), FormType, null));
+        pool.Add(("form 2000 keys", url, Utf8(Form(Enumerable.Range(0, 2000).Select(i => ("k", "v")))), FormType, null));
         pool.Add(("form deep brackets", url, Utf8("a" + string.Concat(Enumerable.Repeat("[b]", 20)) + "=1"), FormType, null));
         pool.Add(("form binary", url, RandomBytes(2048), FormType, null));
         pool.Add(("multipart no boundary", url, Utf8(text), "multipart/form-data", null));
