@@ -81,6 +81,13 @@ public static class ApiErrors
     /// </summary>
     public static IApplicationBuilder UseApiErrors(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
+        // PostgreSQL text cannot hold a NUL: a query value carrying one (search=%00) failed its statement with a 500
+        // wherever it was bound. It is refused here, before any route binds it (a body's NULs are refused by RequestBody).
+        if (context.Request.QueryString.Value?.Contains("%00", StringComparison.Ordinal) == true)
+        {
+            await WriteAsync(context, 400, "Malformed request: the query string contains a NUL character (%00)");
+            return;
+        }
         try
         {
             await next(context);

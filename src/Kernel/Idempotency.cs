@@ -227,7 +227,7 @@ public static class Idempotency
         {
             // A multipart body's boundary is chosen afresh for each request, so a retry's bytes differ: hash its parts.
             // The form is read once; the endpoint gets the same parsed form.
-            var form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
+            var form = await RequestBody.ReadFormAsync(request);
             foreach (var (name, values) in form)
             {
                 Append(hash, name);

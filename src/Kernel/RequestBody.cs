@@ -55,7 +55,7 @@ public sealed class RequestBody
         var contentType = request.ContentType ?? "";
         if (request.HasFormContentType)
         {
-            var form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
+            var form = await ReadFormAsync(request);
             return new RequestBody(FromPairs(form), form.Files);
         }
 
@@ -66,13 +66,16 @@ public sealed class RequestBody
             JsonNode? node;
             try
             {
-                node = await JsonNode.ParseAsync(request.Body, documentOptions: new JsonDocumentOptions { MaxDepth = 32 },
+                // Duplicate fields are refused here: JsonObject would otherwise throw on first use, deep in a use case.
+                node = await JsonNode.ParseAsync(request.Body,
+                    documentOptions: new JsonDocumentOptions { MaxDepth = 32, AllowDuplicateProperties = false },
                     cancellationToken: request.HttpContext.RequestAborted);
             }
-            catch (JsonException)
+            catch (Exception e) when (e is JsonException or InvalidOperationException) // the latter: a field name that is not valid UTF-16
             {
                 throw ApiException.BadRequest("Malformed JSON body");
             }
+            CheckText(node, "");
             return node switch
             {
                 JsonObject obj => new RequestBody(obj, null),
@@ -84,12 +87,73 @@ public sealed class RequestBody
         throw new ApiException(415, "Unsupported media type: send application/x-www-form-urlencoded, multipart/form-data or application/json");
     }
 
-    /// <summary>Builds a JSON tree from bracket keys. Blank values count as not given.</summary>
+    /// <summary>
+    /// Reads every name and string of a JSON body now: an escape that is not valid UTF-16 (a lone surrogate, "\ud800")
+    /// parses, then throws wherever a use case reads it, which answered 500. A NUL ("\u0000") is refused too: PostgreSQL
+    /// text cannot hold one, and sent as a parameter it failed the statement with a 500 (and, auto-prepared, left the
+    /// pooled connection out of step, failing the next request on it).
+    /// </summary>
+    private static void CheckText(JsonNode? node, string field)
+    {
+        try
+        {
+            switch (node)
+            {
+                case JsonObject obj:
+                    foreach (var (key, child) in obj)
+                    {
+                        if (key.Contains('\0')) throw NulRefused(field);
+                        CheckText(child, field.Length == 0 ? key : $"{field}[{key}]");
+                    }
+                    break;
+                case JsonArray array:
+                    for (var i = 0; i < array.Count; i++) CheckText(array[i], $"{field}[{i}]");
+                    break;
+                case JsonValue value when value.GetValueKind() == JsonValueKind.String:
+                    if (value.GetValue<string>().Contains('\0')) throw NulRefused(field);
+                    break;
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            throw field.Length == 0 ? ApiException.BadRequest("Malformed JSON body: a field name is not valid text")
+                : ApiException.Invalid(field, "is not valid text");
+        }
+    }
+
+    /// <summary>
+    /// The form, or a 400 when it cannot be read: a multipart body without its boundary or cut short, a value that is
+    /// not valid text (a NUL, bad UTF-8), more fields than the framework's limits. The framework throws those as
+    /// InvalidDataException and IOException, which would otherwise answer 500 (a body over the size limit stays a 413).
+    /// </summary>
+    public static async Task<IFormCollection> ReadFormAsync(HttpRequest request)
+    {
+        try
+        {
+            return await request.ReadFormAsync(request.HttpContext.RequestAborted);
+        }
+        catch (InvalidDataException e)
+        {
+            throw ApiException.BadRequest($"Malformed form body: {e.Message}");
+        }
+        catch (IOException e) when (e is not BadHttpRequestException && !request.HttpContext.RequestAborted.IsCancellationRequested)
+        {
+            throw ApiException.BadRequest("Malformed form body: it ends before its closing boundary");
+        }
+    }
+
+    private static ApiException NulRefused(string field) => field.Length == 0
+        ? ApiException.BadRequest("Malformed request body: a field name contains a NUL character")
+        : ApiException.Invalid(field, "must not contain NUL characters");
+
+    /// <summary>Builds a JSON tree from bracket keys. Blank values count as not given. NULs are refused as in JSON.</summary>
     public static JsonObject FromPairs(IEnumerable<KeyValuePair<string, StringValues>> pairs)
     {
         var root = new Dictionary<string, object?>(StringComparer.Ordinal);
         foreach (var (key, values) in pairs)
         {
+            if (key.Contains('\0')) throw NulRefused("");
+            if (values.Any(v => v?.Contains('\0') == true)) throw NulRefused(key);
             var path = ParseKey(key);
             foreach (var value in values.Count == 0 ? [""] : values.ToArray()) Insert(root, path, 0, value ?? "", key);
         }
