@@ -149,7 +149,8 @@ public sealed class DashboardBrowserTests(BrowserFixture fixture) : IClassFixtur
     [InlineData("?from=2026-03-10&to=2026-03-01", "From must be on or before To.")]
     [InlineData("?from=2020-01-01&to=2026-01-01", "A range is at most 366 days.")]
     [InlineData("?to=9999-12-31", "To must be between 2000-01-01 and 2099-12-31.")]
-    [InlineData("?from[]=x&to=%00", "To must be a date (yyyy-MM-dd).")]
+    // (A NUL, to=%00, never reaches the page: the Kernel refuses any query string carrying one with a 400.)
+    [InlineData("?from[]=x&to=not-a-date", "To must be a date (yyyy-MM-dd).")]
     public async Task A_range_that_cannot_be_shown_says_why_and_shows_the_last_30_days(string query, string problem)
     {
         var merchant = await Given.Merchant(fixture.Db);
