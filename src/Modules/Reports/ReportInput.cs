@@ -52,6 +52,15 @@ internal static class ReportInput
         return new ReportOptions(reportType, accessStatus, types, chosen);
     }
 
+    /// <summary>A list filter's ?type=: one report type or several, comma-separated; none: all.</summary>
+    public static IReadOnlyList<string> TypeFilter(string? type)
+    {
+        var types = (type ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (types.FirstOrDefault(t => ReportType.Find(t) is null) is { } unknown)
+            throw ApiException.Invalid("type", $"{unknown} is not a report type; they are: access, payments, subscriptions");
+        return types;
+    }
+
     /// <summary>A list stored as text[] and read back with array_to_string (Dapper does not map arrays into records).</summary>
     public static string[] Split(string joined) => joined.Split(',', StringSplitOptions.RemoveEmptyEntries);
 

@@ -75,9 +75,7 @@ public sealed record ReportView(
     public static async Task<IResult> HandleList(ClaimsPrincipal user, NpgsqlDataSource db, string? type, [FromQuery(Name = "schedule_id")] long? scheduleId, bool? scheduled,
         int? page, int? limit)
     {
-        var types = (type ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (types.FirstOrDefault(t => ReportType.Find(t) is null) is { } unknown)
-            throw ApiException.Invalid("type", $"{unknown} is not a report type; they are: access, payments, subscriptions");
+        var types = ReportInput.TypeFilter(type);
         await using var connection = await db.OpenConnectionAsync();
         return Results.Ok(await List(connection, user.MerchantId(), types, scheduleId, scheduled, PageRequest.From(page, limit)));
     }
