@@ -40,6 +40,7 @@ var app = builder.Build();
 
 Migrations.Run(Database.ConnectionString(app.Configuration), typeof(Program).Assembly, app.Logger);
 
+app.UseTrustedProxies();
 app.UseApiErrors();
 app.UseRouting();
 // wwwroot as built (MapStaticAssets serves empty gzip variants outside Development). After routing, so a request

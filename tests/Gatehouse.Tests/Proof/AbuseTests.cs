@@ -247,6 +247,68 @@ public sealed class SignInAddressLimitTests(TightSignInFixture app) : IClassFixt
     }
 }
 
+public sealed class ProxiedSignInFixture : AppFixture
+{
+    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["RateLimits:SignInPerMinute"] = "5", ["Proxies:Trusted"] = "10.0.0.0/8, 192.0.2.7",
+    };
+}
+
+/// <summary>
+/// Behind a load balancer (Proxies:Trusted), the per-address limits count the client that X-Forwarded-For names, not
+/// the balancer; from an address not trusted the header is ignored, so a client cannot choose its own address.
+/// </summary>
+public sealed class TrustedProxyTests(ProxiedSignInFixture app) : IClassFixture<ProxiedSignInFixture>
+{
+    private Task<IScenarioResult> Attempt(string from, string? forwardedFor, int status) => app.Host.Scenario(x =>
+    {
+        x.Post.FormData(new Dictionary<string, string>
+        {
+            ["grant_type"] = "password", ["client_id"] = Guid.NewGuid().ToString(), ["username"] = "someone@mail.test", ["password"] = "guess-guess",
+        }).ToUrl("/accounts/authenticate");
+        x.ConfigureHttpContext(c => c.Connection.RemoteIpAddress = IPAddress.Parse(from));
+        if (forwardedFor is not null) x.WithRequestHeader("X-Forwarded-For", forwardedFor);
+        x.StatusCodeShouldBe(status);
+    });
+
+    [Fact]
+    public async Task Clients_behind_trusted_proxies_are_counted_apart_and_the_same_client_alike_through_any_of_them()
+    {
+        for (var i = 0; i < 5; i++) await Attempt("10.1.2.3", "198.51.100.90", 400);
+        await Attempt("10.1.2.3", "198.51.100.90", 429);
+        await Attempt("10.200.0.1", "198.51.100.91", 400); // another client through the same balancer goes on
+        await Attempt("192.0.2.7", "198.51.100.90", 429); // the first client through the other trusted proxy is still limited
+        await Attempt("10.1.2.3", null, 400); // the balancer's own calls count as its address
+    }
+
+    [Fact]
+    public async Task A_client_not_behind_a_trusted_proxy_cannot_choose_its_address_with_the_header()
+    {
+        for (var i = 0; i < 5; i++) await Attempt("203.0.113.50", $"198.51.100.{100 + i}", 400);
+        await Attempt("203.0.113.50", "198.51.100.199", 429);
+    }
+
+    [Fact]
+    public async Task Addresses_a_client_wrote_before_the_trusted_proxys_own_are_ignored()
+    {
+        // The balancer appends the address it saw; whatever the client sent is to its left and is not believed.
+        for (var i = 0; i < 5; i++) await Attempt("10.9.9.9", $"203.0.113.{i + 1}, 198.51.100.150", 400);
+        await Attempt("10.9.9.9", "203.0.113.77, 198.51.100.150", 429);
+    }
+
+    [Theory]
+    [InlineData("10.0.0.0/8", "10.0.0.0/8")]
+    [InlineData(" 192.0.2.7 , 2001:db8::/32", "192.0.2.7/32,2001:db8::/32")]
+    [InlineData("", "")]
+    public void The_setting_lists_addresses_and_networks(string setting, string expected) =>
+        Assert.Equal(expected, string.Join(",", Gatehouse.Kernel.TrustedProxies.Parse(setting)));
+
+    [Fact]
+    public void A_bad_entry_stops_start_up_with_its_name() =>
+        Assert.Contains("'proxy.local'", Assert.Throws<InvalidOperationException>(() => Gatehouse.Kernel.TrustedProxies.Parse("10.0.0.0/8,proxy.local")).Message);
+}
+
 /// <summary>
 /// Every file a merchant downloads (report CSVs, bulk job results and templates, voucher codes) needs the merchant's
 /// token: none is a 401, a viewer's a 403, another merchant's a 404; on the admin, the download links send a
