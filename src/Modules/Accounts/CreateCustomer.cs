@@ -28,6 +28,8 @@ internal static class CreateCustomer
         var merchantId = user.MerchantId();
         var now = clock.GetUtcNow();
         var metadata = MetadataChange.Of(request.Metadata).Set;
+        // Hashed before the transaction opens, so no row lock waits on it.
+        var passwordHash = request.Password is null ? null : await Passwords.HashAsync(request.Password);
 
         await using var connection = await db.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
@@ -41,7 +43,7 @@ internal static class CreateCustomer
             new
             {
                 merchantId, uuid = Guid.NewGuid(), email, fullName = fullName ?? email!.Split('@')[0],
-                passwordHash = request.Password is null ? null : Passwords.Hash(request.Password),
+                passwordHash,
                 metadata, completed = request.Password is not null, now,
             }, transaction);
         if (consumerId is null) throw ApiException.Conflict("An account with this email already exists");
