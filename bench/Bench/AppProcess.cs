@@ -29,7 +29,8 @@ public sealed class AppProcess : IAsyncDisposable
         start.Environment["Webhooks__AllowPrivateTargets"] = "true"; // the webhook bench's receiver listens on loopback
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
+        // The app logs warnings and errors only (below): they go to its stdout, and are shown, so a failure says why.
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("app: " + e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("app: " + e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

@@ -10,13 +10,6 @@ using Gatehouse.Webhooks;
 using Scalar.AspNetCore;
 
 // The host only composes: every module, route table and scheduled job is listed here.
-// Socket completions (Kestrel's and PostgreSQL's) continue on the socket's event thread instead of waking a thread-pool
-// thread: on 2 busy cores every wake-up waits for a core, and the access check's p99 fell from 20-30 ms to 7 ms
-// (bench/). The runtime reads this once, when the first socket opens, so it is set before anything connects; an
-// operator's own value wins. Handlers must therefore not block: CPU-heavy steps (password hashing) run on the pool.
-if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") is null)
-    Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
-
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddKernel();

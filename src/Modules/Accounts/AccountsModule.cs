@@ -23,6 +23,7 @@ public static class AccountsModule
         services.AddSingleton<ActiveSessions>();
         services.AddHostedService<ActiveSessions.Listener>();
         services.AddTransient<PruneSignIns>();
+        services.AddSingleton<SignInFailures>();
 
         services.AddAuthentication(Auth.BearerScheme)
             .AddJwtBearer(Auth.BearerScheme)

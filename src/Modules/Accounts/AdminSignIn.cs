@@ -8,13 +8,13 @@ namespace Gatehouse.Accounts;
 /// <summary>Checks an admin user's email and password for the admin login page, with the same per-account limit as the API.</summary>
 public static class AdminSignIn
 {
-    public enum Outcome { SignedIn, Invalid, Locked }
+    public enum Outcome { SignedIn, Invalid, Locked, AddressLimited }
 
     // Admin users are not under a merchant's client_id at login; their failures are kept under merchant 0.
     private const long AdminFailuresMerchantId = 0;
 
     public static async Task<(Outcome Outcome, ClaimsPrincipal? User)> Verify(
-        NpgsqlDataSource db, TimeProvider clock, string? email, string? password)
+        NpgsqlDataSource db, TimeProvider clock, SignInFailures failures, string address, string? email, string? password)
     {
         email = email?.Trim();
         if (string.IsNullOrEmpty(email) || string.IsNullOrEmpty(password) || email.Length > 254 || password.Length > Passwords.MaxLength)
@@ -22,7 +22,8 @@ public static class AdminSignIn
 
         var now = clock.GetUtcNow();
         await using var connection = await db.OpenConnectionAsync();
-        if (await SignInFailures.Attempt(connection, AdminFailuresMerchantId, email, now) is not { } attempt) return (Outcome.Locked, null);
+        var attempt = await failures.Attempt(connection, AdminFailuresMerchantId, email, address, now);
+        if (attempt.Refused is { } refused) return (refused == SignInFailures.AccountLocked ? Outcome.Locked : Outcome.AddressLimited, null);
 
         var admin = await connection.QuerySingleOrDefaultAsync<(long Id, long MerchantId, Guid MerchantUuid, string Email, string FullName, string MerchantName, string PasswordHash)>(
             """
@@ -30,8 +31,8 @@ public static class AdminSignIn
             from accounts.admin_users a join accounts.merchants m on m.id = a.merchant_id
             where lower(a.email) = lower(@email)
             """, new { email });
-        if (!await Passwords.VerifyAsync(admin.PasswordHash, password)) return (Outcome.Invalid, null);
-        await SignInFailures.Succeeded(connection, attempt);
+        if (!Passwords.Verify(admin.PasswordHash, password)) return (Outcome.Invalid, null);
+        await SignInFailures.Succeeded(connection, attempt.Id);
 
         var identity = new ClaimsIdentity(
         [

@@ -17,18 +17,21 @@ internal static class Authenticate
         string? GrantType, string? ClientId, string? Username, string? Email, string? Password,
         string? ClientSecret, string? RefreshToken, string? Referrer);
 
-    public static Task<IResult> Handle(RequestBody body, NpgsqlDataSource db, Tokens tokens, TimeProvider clock, ActiveSessions sessions) =>
-        Run(body.As<Request>(), db, tokens, clock, sessions, passwordOnly: false);
+    public static Task<IResult> Handle(RequestBody body, NpgsqlDataSource db, Tokens tokens, TimeProvider clock, ActiveSessions sessions,
+        SignInFailures failures, HttpContext http) =>
+        Run(body.As<Request>(), db, tokens, clock, sessions, failures, RateLimits.ClientAddress(http), passwordOnly: false);
 
-    public static Task<IResult> HandleV2(RequestBody body, NpgsqlDataSource db, Tokens tokens, TimeProvider clock, ActiveSessions sessions) =>
-        Run(body.As<Request>(), db, tokens, clock, sessions, passwordOnly: true);
+    public static Task<IResult> HandleV2(RequestBody body, NpgsqlDataSource db, Tokens tokens, TimeProvider clock, ActiveSessions sessions,
+        SignInFailures failures, HttpContext http) =>
+        Run(body.As<Request>(), db, tokens, clock, sessions, failures, RateLimits.ClientAddress(http), passwordOnly: true);
 
-    private static async Task<IResult> Run(Request request, NpgsqlDataSource db, Tokens tokens, TimeProvider clock, ActiveSessions sessions, bool passwordOnly)
+    private static async Task<IResult> Run(Request request, NpgsqlDataSource db, Tokens tokens, TimeProvider clock, ActiveSessions sessions,
+        SignInFailures failures, string address, bool passwordOnly)
     {
         var grant = request.GrantType?.Trim() ?? (passwordOnly ? "password" : null);
         var response = grant switch
         {
-            "password" => await Password(request, db, tokens, clock),
+            "password" => await Password(request, db, tokens, clock, failures, address),
             "client_credentials" when !passwordOnly => await ClientCredentials(request, db, tokens),
             "refresh_token" when !passwordOnly => await Refresh(request, db, tokens, clock, sessions),
             null => throw ApiException.Invalid("grant_type", "is required"),
@@ -39,7 +42,8 @@ internal static class Authenticate
         return Results.Ok(response);
     }
 
-    private static async Task<TokenResponse> Password(Request request, NpgsqlDataSource db, Tokens tokens, TimeProvider clock)
+    private static async Task<TokenResponse> Password(Request request, NpgsqlDataSource db, Tokens tokens, TimeProvider clock,
+        SignInFailures failures, string address)
     {
         var errors = new FieldErrors();
         var clientId = AccountInput.ClientId(errors, request.ClientId);
@@ -54,14 +58,14 @@ internal static class Authenticate
         var merchant = await Merchant(connection, clientId!.Value);
         var now = clock.GetUtcNow();
 
-        var attempt = await SignInFailures.Attempt(connection, merchant.Id, email, now)
-            ?? throw ApiException.TooManyRequests("Too many failed sign-in attempts for this account; try again in 15 minutes");
+        var attempt = await failures.Attempt(connection, merchant.Id, email, address, now);
+        if (attempt.Refused is { } refused) throw ApiException.TooManyRequests(refused);
 
         var consumer = await connection.QuerySingleOrDefaultAsync<(long Id, string? PasswordHash)>(
             "select id, password_hash from accounts.consumers where merchant_id = @merchantId and lower(email) = lower(@email)",
             new { merchantId = merchant.Id, email });
-        if (!await Passwords.VerifyAsync(consumer.PasswordHash, request.Password)) throw ApiException.BadRequest("Invalid username or password");
-        await SignInFailures.Succeeded(connection, attempt);
+        if (!Passwords.Verify(consumer.PasswordHash, request.Password)) throw ApiException.BadRequest("Invalid username or password");
+        await SignInFailures.Succeeded(connection, attempt.Id);
 
         await using var transaction = await connection.BeginTransactionAsync();
         var (access, refresh, expires) = await tokens.StartSession(connection, transaction, merchant.Id, merchant.Uuid, consumer.Id);

@@ -2,11 +2,7 @@ using Microsoft.AspNetCore.Identity;
 
 namespace Gatehouse.Accounts;
 
-/// <summary>
-/// ASP.NET Core Identity's hasher (PBKDF2), for consumers and admin users alike. Requests hash through the Async
-/// forms: a hash is deliberately tens of milliseconds of CPU, and socket completions run on the event threads
-/// (Program.cs), so it must not run there and hold up every other request on that thread.
-/// </summary>
+/// <summary>ASP.NET Core Identity's hasher (PBKDF2), for consumers and admin users alike.</summary>
 public static class Passwords
 {
     private static readonly PasswordHasher<object> Hasher = new();
@@ -16,10 +12,6 @@ public static class Passwords
     public const int MaxLength = 128;
 
     public static string Hash(string password) => Hasher.HashPassword(User, password);
-
-    public static Task<string> HashAsync(string password) => Task.Run(() => Hash(password));
-
-    public static Task<bool> VerifyAsync(string? hash, string password) => Task.Run(() => Verify(hash, password));
 
     /// <summary>Verifies against a stored hash; a missing hash never verifies. Still hashes once so timing does not tell.</summary>
     public static bool Verify(string? hash, string password)

@@ -247,6 +247,88 @@ public sealed class SignInAddressLimitTests(TightSignInFixture app) : IClassFixt
     }
 }
 
+public sealed class AddressFailuresFixture : AppFixture
+{
+    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["RateLimits:SignInPerMinute"] = "0", ["RateLimits:SignInFailuresPerAddress"] = "5",
+    };
+}
+
+/// <summary>
+/// Failed sign-ins per client address (RateLimits:SignInFailuresPerAddress, here 5 in 15 minutes), counted in the
+/// database across every account and instance: past the limit the address is refused with 429, even with a right
+/// password, while other addresses go on.
+/// </summary>
+public sealed class SignInAddressFailureTests(AddressFailuresFixture app) : IClassFixture<AddressFailuresFixture>
+{
+    private static Task<IScenarioResult> SignIn(IAlbaHost host, TestMerchant merchant, string address, string email, string password, int status) =>
+        host.Scenario(x =>
+        {
+            x.Post.FormData(new Dictionary<string, string>
+            {
+                ["grant_type"] = "password", ["client_id"] = merchant.Uuid.ToString(), ["username"] = email, ["password"] = password,
+            }).ToUrl("/accounts/authenticate");
+            x.ConfigureHttpContext(c => c.Connection.RemoteIpAddress = IPAddress.Parse(address));
+            x.StatusCodeShouldBe(status);
+        });
+
+    [Fact]
+    public async Task Failures_on_any_accounts_stop_the_address_on_every_instance_for_15_minutes()
+    {
+        var merchant = await Given.Merchant(app.Db);
+        var viewers = new List<TestConsumer>();
+        for (var i = 0; i < 6; i++) viewers.Add(await Given.Consumer(app.Host, merchant));
+        await using var second = await AlbaHost.For<Program>(b => AppFixture.Configure(b, app.ConnectionString, app.Clock,
+            new Dictionary<string, string?> { ["RateLimits:SignInPerMinute"] = "0", ["RateLimits:SignInFailuresPerAddress"] = "5" }));
+
+        // One wrong password on each of five accounts, through both instances: no account is locked, the address is.
+        for (var i = 0; i < 5; i++) await SignIn(i % 2 == 0 ? app.Host : second, merchant, "198.51.100.60", viewers[i].Email, "wrong-password", 400);
+        var refused = await SignIn(second, merchant, "198.51.100.60", viewers[5].Email, viewers[5].Password, 429);
+        var body = JsonDocument.Parse(await refused.ReadAsTextAsync()).RootElement;
+        Assert.Equal((429, "Too many failed sign-in attempts from your address; try again in 15 minutes"),
+            (body.GetProperty("code").GetInt32(), body.GetProperty("message").GetString()));
+        await SignIn(app.Host, merchant, "198.51.100.60", viewers[0].Email, viewers[0].Password, 429);
+
+        // Another address signs the same viewers in; the refused attempts were not kept, so the window ends on time.
+        await SignIn(app.Host, merchant, "198.51.100.61", viewers[5].Email, viewers[5].Password, 200);
+        await using (var connection = await app.Db.OpenConnectionAsync())
+            Assert.Equal(5, await connection.ExecuteScalarAsync<long>("select count(*) from accounts.sign_in_failures where address = '198.51.100.60'"));
+        app.Clock.Advance(TimeSpan.FromMinutes(15));
+        await SignIn(second, merchant, "198.51.100.60", viewers[5].Email, viewers[5].Password, 200);
+    }
+
+    [Fact]
+    public async Task The_admin_login_page_says_the_address_is_stopped()
+    {
+        var merchant = await Given.Merchant(app.Db);
+        using var client = new HttpClient(app.Host.Server.CreateHandler(c => c.Connection.RemoteIpAddress = IPAddress.Parse("198.51.100.62")))
+            { BaseAddress = new Uri("http://localhost") };
+        async Task<(HttpStatusCode Status, string Page)> Login(string password)
+        {
+            using var form = new HttpRequestMessage(HttpMethod.Get, "/admin/login");
+            using var loaded = await client.SendAsync(form);
+            var page = await loaded.Content.ReadAsStringAsync();
+            var token = Regex.Match(page, "name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"").Groups[1].Value;
+            using var post = new HttpRequestMessage(HttpMethod.Post, "/admin/login")
+            {
+                Content = new FormUrlEncodedContent(new Dictionary<string, string>
+                {
+                    ["Email"] = merchant.AdminEmail, ["Password"] = password, ["__RequestVerificationToken"] = token,
+                }),
+            };
+            post.Headers.Add("Cookie", string.Join("; ", loaded.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0])));
+            using var response = await client.SendAsync(post);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync());
+        }
+
+        for (var i = 0; i < 5; i++) Assert.Equal(HttpStatusCode.BadRequest, (await Login("wrong-password")).Status);
+        var (status, stopped) = await Login(merchant.AdminPassword);
+        Assert.Equal(HttpStatusCode.TooManyRequests, status);
+        Assert.Contains("Too many failed sign-in attempts from your address. Try again in 15 minutes.", stopped);
+    }
+}
+
 public sealed class ProxiedSignInFixture : AppFixture
 {
     protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>

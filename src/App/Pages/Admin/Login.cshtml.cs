@@ -9,7 +9,7 @@ using Npgsql;
 namespace Gatehouse.App.Pages.Admin;
 
 [EnableRateLimiting(RateLimits.SignIn)]
-public sealed class LoginModel(NpgsqlDataSource db, TimeProvider clock) : PageModel
+public sealed class LoginModel(NpgsqlDataSource db, TimeProvider clock, SignInFailures failures) : PageModel
 {
     [BindProperty] public string? Email { get; set; }
     [BindProperty] public string? Password { get; set; }
@@ -22,7 +22,7 @@ public sealed class LoginModel(NpgsqlDataSource db, TimeProvider clock) : PageMo
 
     public async Task<IActionResult> OnPost()
     {
-        var (outcome, user) = await AdminSignIn.Verify(db, clock, Email, Password);
+        var (outcome, user) = await AdminSignIn.Verify(db, clock, failures, RateLimits.ClientAddress(HttpContext), Email, Password);
         switch (outcome)
         {
             case AdminSignIn.Outcome.SignedIn:
@@ -30,6 +30,10 @@ public sealed class LoginModel(NpgsqlDataSource db, TimeProvider clock) : PageMo
                 return LocalRedirect(Url.IsLocalUrl(ReturnUrl) && ReturnUrl!.StartsWith("/admin", StringComparison.OrdinalIgnoreCase) ? ReturnUrl : "/admin");
             case AdminSignIn.Outcome.Locked:
                 Error = "Too many failed sign-in attempts for this account. Try again in 15 minutes.";
+                Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                return Page();
+            case AdminSignIn.Outcome.AddressLimited:
+                Error = "Too many failed sign-in attempts from your address. Try again in 15 minutes.";
                 Response.StatusCode = StatusCodes.Status429TooManyRequests;
                 return Page();
             default:
