@@ -5,7 +5,7 @@ using Npgsql;
 
 namespace Gatehouse.Accounts;
 
-/// <summary>Checks an admin user's email and password for the admin login page, with the same per-account limit as the API.</summary>
+/// <summary>Checks an admin user's email and password for the admin login page, with the same per-account and per-address limits as the API.</summary>
 public static class AdminSignIn
 {
     public enum Outcome { SignedIn, Invalid, Locked, AddressLimited }
