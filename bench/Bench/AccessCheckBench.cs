@@ -78,20 +78,11 @@ public static class AccessCheckBench
         var logs = Directory.CreateTempSubdirectory("gatehouse-pgbench-").FullName;
         File.WriteAllText(script, $"\\set v random(0, {BenchData.TokenHolders - 1})\n\\set i random(0, {BenchData.TargetItems - 1})\n" +
                                   string.Join(' ', query.Split('\n', StringSplitOptions.TrimEntries)) + ";\n");
-        var (host, port, user, password, database) = data.Server();
-        var start = new ProcessStartInfo(Path.Combine(pgBin, "pgbench"),
-            $"-h {host} -p {port} -U {user} -n -M prepared -c {Concurrency} -j 2 -T {Duration.TotalSeconds} -l -f {script} {database}")
-        { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = logs };
-        start.Environment["PGPASSWORD"] = password;
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        var match = Regex.Match(output, @"tps = ([\d.]+) \(without initial connection time\)");
-        if (!match.Success) throw new InvalidOperationException("pgbench failed:\n" + output);
+        var tps = data.PgBench(pgBin, script, Concurrency, (int)Duration.TotalSeconds, logs);
         // Each log line: client, transaction, latency in µs, ...
         var latencies = Directory.GetFiles(logs).SelectMany(File.ReadLines)
             .Select(line => long.Parse(line.Split(' ')[2], CultureInfo.InvariantCulture)).Order().ToArray();
         Directory.Delete(logs, recursive: true);
-        return (double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture), latencies[(int)(latencies.Length * 0.99)] / 1000.0);
+        return (tps, latencies[(int)(latencies.Length * 0.99)] / 1000.0);
     }
 }

@@ -1,6 +1,8 @@
+using System.Globalization;
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Dapper;
 using Gatehouse.Accounts;
 using Npgsql;
@@ -143,6 +145,23 @@ public sealed class BenchData(string connectionString)
         process.WaitForExit();
         if (process.ExitCode != 0) throw new InvalidOperationException("psql failed: " + output);
         return stopwatch.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>pgbench running a script file, prepared, at the given clients on 2 threads for the given seconds; answers
+    /// its tps. With a log directory, each transaction's latency is logged there (-l).</summary>
+    public double PgBench(string pgBin, string script, int clients, int seconds, string? logDirectory = null)
+    {
+        var (host, port, user, password, database) = Server();
+        var start = new ProcessStartInfo(Path.Combine(pgBin, "pgbench"),
+            $"-h {host} -p {port} -U {user} -n -M prepared -c {clients} -j 2 -T {seconds}{(logDirectory is null ? "" : " -l")} -f {script} {database}")
+        { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = logDirectory ?? Path.GetTempPath() };
+        start.Environment["PGPASSWORD"] = password;
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        var match = Regex.Match(output, @"tps = ([\d.]+) \(without initial connection time\)");
+        if (!match.Success) throw new InvalidOperationException("pgbench failed:\n" + output);
+        return double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
     }
 
     public (string Host, int Port, string User, string Password, string Database) Server()

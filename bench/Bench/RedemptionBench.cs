@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Text.RegularExpressions;
 using Dapper;
 using Npgsql;
 
@@ -129,16 +128,6 @@ public static class RedemptionBench
             commit;
 
             """);
-        var (host, port, user, password, database) = data.Server();
-        var start = new ProcessStartInfo(Path.Combine(pgBin, "pgbench"),
-            $"-h {host} -p {port} -U {user} -n -M prepared -c {Workers} -j 2 -T {(int)Duration.TotalSeconds} -f {script} {database}")
-        { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.Environment["PGPASSWORD"] = password;
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        var match = Regex.Match(output, @"tps = ([\d.]+) \(without initial connection time\)");
-        if (!match.Success) throw new InvalidOperationException("pgbench failed:\n" + output);
-        return double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+        return data.PgBench(pgBin, script, Workers, (int)Duration.TotalSeconds);
     }
 }
