@@ -105,3 +105,13 @@ public static class TestDatabase
         return connection;
     }
 }
+
+public static class DataSourceQueries
+{
+    /// <summary>One value from a query (a count, mostly), on a connection of its own.</summary>
+    public static async Task<T> Scalar<T>(this NpgsqlDataSource db, string sql, object? args = null)
+    {
+        await using var connection = await db.OpenConnectionAsync();
+        return (await connection.ExecuteScalarAsync<T>(sql, args))!;
+    }
+}

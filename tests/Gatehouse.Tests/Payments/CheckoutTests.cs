@@ -9,11 +9,7 @@ namespace Gatehouse.Tests.Payments;
 /// <summary>POST /payments and /v2/payments: the test gateway's cards, vouchers at checkout, gifts, and what each outcome leaves behind.</summary>
 public sealed class CheckoutTests(PaymentsFixture app) : IClassFixture<PaymentsFixture>
 {
-    private async Task<long> Count(string sql, object args)
-    {
-        await using var connection = await app.Db.OpenConnectionAsync();
-        return await connection.ExecuteScalarAsync<long>(sql, args);
-    }
+    private Task<long> Count(string sql, object args) => app.Db.Scalar<long>(sql, args);
 
     private Task<long> Events(PaymentShop shop, string type) =>
         Count("select count(*) from kernel.outbox where merchant_id = @Id and type = @type", new { shop.Shop.Merchant.Id, type });

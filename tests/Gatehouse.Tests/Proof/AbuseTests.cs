@@ -59,11 +59,7 @@ public sealed class AbuseTests(AppFixture app) : IClassFixture<AppFixture>
         }
     }
 
-    private async Task<long> Count(string sql, object args)
-    {
-        await using var connection = await app.Db.OpenConnectionAsync();
-        return await connection.ExecuteScalarAsync<long>(sql, args);
-    }
+    private Task<long> Count(string sql, object args) => app.Db.Scalar<long>(sql, args);
 
     [Fact]
     public async Task The_eleventh_unknown_code_of_a_viewer_is_429_even_when_it_is_right_until_the_window_ends()
@@ -171,14 +167,7 @@ public sealed class AbuseTests(AppFixture app) : IClassFixture<AppFixture>
     }
 
     private static Task<IScenarioResult> SignIn(IAlbaHost host, TestMerchant merchant, string email, string password, int status) =>
-        host.Scenario(x =>
-        {
-            x.Post.FormData(new Dictionary<string, string>
-            {
-                ["grant_type"] = "password", ["client_id"] = merchant.Uuid.ToString(), ["username"] = email, ["password"] = password,
-            }).ToUrl("/accounts/authenticate");
-            x.StatusCodeShouldBe(status);
-        });
+        PasswordSignIn.Post(host, merchant.Uuid.ToString(), email, password, status);
 
     [Fact]
     public async Task Eleven_wrong_passwords_lock_the_account_on_every_instance_even_at_once()
@@ -225,15 +214,8 @@ public sealed class TightSignInFixture : AppFixture
 /// <summary>Sign-in calls per client address (RateLimits:SignInPerMinute, in memory, per instance): the limiter answers 429 in the error shape.</summary>
 public sealed class SignInAddressLimitTests(TightSignInFixture app) : IClassFixture<TightSignInFixture>
 {
-    private Task<IScenarioResult> Attempt(string address, int status) => app.Host.Scenario(x =>
-    {
-        x.Post.FormData(new Dictionary<string, string>
-        {
-            ["grant_type"] = "password", ["client_id"] = Guid.NewGuid().ToString(), ["username"] = "someone@mail.test", ["password"] = "guess-guess",
-        }).ToUrl("/accounts/authenticate");
-        x.ConfigureHttpContext(c => c.Connection.RemoteIpAddress = IPAddress.Parse(address));
-        x.StatusCodeShouldBe(status);
-    });
+    private Task<IScenarioResult> Attempt(string address, int status) =>
+        PasswordSignIn.Post(app.Host, Guid.NewGuid().ToString(), "someone@mail.test", "guess-guess", status, address);
 
     [Fact]
     public async Task The_sixth_attempt_from_one_address_in_a_minute_is_429_and_other_addresses_go_on()
@@ -263,15 +245,7 @@ public sealed class AddressFailuresFixture : AppFixture
 public sealed class SignInAddressFailureTests(AddressFailuresFixture app) : IClassFixture<AddressFailuresFixture>
 {
     private static Task<IScenarioResult> SignIn(IAlbaHost host, TestMerchant merchant, string address, string email, string password, int status) =>
-        host.Scenario(x =>
-        {
-            x.Post.FormData(new Dictionary<string, string>
-            {
-                ["grant_type"] = "password", ["client_id"] = merchant.Uuid.ToString(), ["username"] = email, ["password"] = password,
-            }).ToUrl("/accounts/authenticate");
-            x.ConfigureHttpContext(c => c.Connection.RemoteIpAddress = IPAddress.Parse(address));
-            x.StatusCodeShouldBe(status);
-        });
+        PasswordSignIn.Post(host, merchant.Uuid.ToString(), email, password, status, address);
 
     [Fact]
     public async Task Failures_on_any_accounts_stop_the_address_on_every_instance_for_15_minutes()
@@ -292,8 +266,7 @@ public sealed class SignInAddressFailureTests(AddressFailuresFixture app) : ICla
 
         // Another address signs the same viewers in; the refused attempts were not kept, so the window ends on time.
         await SignIn(app.Host, merchant, "198.51.100.61", viewers[5].Email, viewers[5].Password, 200);
-        await using (var connection = await app.Db.OpenConnectionAsync())
-            Assert.Equal(5, await connection.ExecuteScalarAsync<long>("select count(*) from accounts.sign_in_failures where address = '198.51.100.60'"));
+        Assert.Equal(5, await app.Db.Scalar<long>("select count(*) from accounts.sign_in_failures where address = '198.51.100.60'"));
         app.Clock.Advance(TimeSpan.FromMinutes(15));
         await SignIn(second, merchant, "198.51.100.60", viewers[5].Email, viewers[5].Password, 200);
     }
@@ -302,28 +275,10 @@ public sealed class SignInAddressFailureTests(AddressFailuresFixture app) : ICla
     public async Task The_admin_login_page_says_the_address_is_stopped()
     {
         var merchant = await Given.Merchant(app.Db);
-        using var client = new HttpClient(app.Host.Server.CreateHandler(c => c.Connection.RemoteIpAddress = IPAddress.Parse("198.51.100.62")))
-            { BaseAddress = new Uri("http://localhost") };
-        async Task<(HttpStatusCode Status, string Page)> Login(string password)
-        {
-            using var form = new HttpRequestMessage(HttpMethod.Get, "/admin/login");
-            using var loaded = await client.SendAsync(form);
-            var page = await loaded.Content.ReadAsStringAsync();
-            var token = Regex.Match(page, "name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"").Groups[1].Value;
-            using var post = new HttpRequestMessage(HttpMethod.Post, "/admin/login")
-            {
-                Content = new FormUrlEncodedContent(new Dictionary<string, string>
-                {
-                    ["Email"] = merchant.AdminEmail, ["Password"] = password, ["__RequestVerificationToken"] = token,
-                }),
-            };
-            post.Headers.Add("Cookie", string.Join("; ", loaded.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0])));
-            using var response = await client.SendAsync(post);
-            return (response.StatusCode, await response.Content.ReadAsStringAsync());
-        }
+        using var browser = AdminBrowser.Open(app.Host, "198.51.100.62");
 
-        for (var i = 0; i < 5; i++) Assert.Equal(HttpStatusCode.BadRequest, (await Login("wrong-password")).Status);
-        var (status, stopped) = await Login(merchant.AdminPassword);
+        for (var i = 0; i < 5; i++) Assert.Equal(HttpStatusCode.BadRequest, (await browser.Login(merchant.AdminEmail, "wrong-password")).Status);
+        var (status, stopped) = await browser.Login(merchant.AdminEmail, merchant.AdminPassword);
         Assert.Equal(HttpStatusCode.TooManyRequests, status);
         Assert.Contains("Too many failed sign-in attempts from your address. Try again in 15 minutes.", stopped);
     }
@@ -343,16 +298,8 @@ public sealed class ProxiedSignInFixture : AppFixture
 /// </summary>
 public sealed class TrustedProxyTests(ProxiedSignInFixture app) : IClassFixture<ProxiedSignInFixture>
 {
-    private Task<IScenarioResult> Attempt(string from, string? forwardedFor, int status) => app.Host.Scenario(x =>
-    {
-        x.Post.FormData(new Dictionary<string, string>
-        {
-            ["grant_type"] = "password", ["client_id"] = Guid.NewGuid().ToString(), ["username"] = "someone@mail.test", ["password"] = "guess-guess",
-        }).ToUrl("/accounts/authenticate");
-        x.ConfigureHttpContext(c => c.Connection.RemoteIpAddress = IPAddress.Parse(from));
-        if (forwardedFor is not null) x.WithRequestHeader("X-Forwarded-For", forwardedFor);
-        x.StatusCodeShouldBe(status);
-    });
+    private Task<IScenarioResult> Attempt(string from, string? forwardedFor, int status) =>
+        PasswordSignIn.Post(app.Host, Guid.NewGuid().ToString(), "someone@mail.test", "guess-guess", status, from, forwardedFor);
 
     [Fact]
     public async Task Clients_behind_trusted_proxies_are_counted_apart_and_the_same_client_alike_through_any_of_them()
@@ -509,23 +456,53 @@ public sealed class DownloadAccessTests(AppFixture app) : IClassFixture<AppFixtu
 }
 
 /// <summary>An HttpClient on the in-memory server that keeps cookies, signed in to the admin as a merchant's admin user.</summary>
+/// <summary>A password sign-in through the API, optionally from a client address and with an X-Forwarded-For header.</summary>
+internal static class PasswordSignIn
+{
+    public static Task<IScenarioResult> Post(IAlbaHost host, string clientId, string email, string password, int status,
+        string? address = null, string? forwardedFor = null) => host.Scenario(x =>
+    {
+        x.Post.FormData(new Dictionary<string, string>
+        {
+            ["grant_type"] = "password", ["client_id"] = clientId, ["username"] = email, ["password"] = password,
+        }).ToUrl("/accounts/authenticate");
+        if (address is not null) x.ConfigureHttpContext(c => c.Connection.RemoteIpAddress = IPAddress.Parse(address));
+        if (forwardedFor is not null) x.WithRequestHeader("X-Forwarded-For", forwardedFor);
+        x.StatusCodeShouldBe(status);
+    });
+}
+
 internal sealed class AdminBrowser : IDisposable
 {
     public HttpClient Client { get; }
 
     private AdminBrowser(HttpClient client) => Client = client;
 
+    /// <summary>A signed-out browser, from the given client address if any.</summary>
+    public static AdminBrowser Open(IAlbaHost host, string? address = null) =>
+        new(new HttpClient(new CookieHandler(host.Server.CreateHandler(c =>
+        {
+            if (address is not null) c.Connection.RemoteIpAddress = IPAddress.Parse(address);
+        }))) { BaseAddress = new Uri("http://localhost") });
+
     public static async Task<AdminBrowser> SignIn(IAlbaHost host, TestMerchant merchant)
     {
-        var client = new HttpClient(new CookieHandler(host.Server.CreateHandler())) { BaseAddress = new Uri("http://localhost") };
-        var page = await client.GetStringAsync("/admin/login");
+        var browser = Open(host);
+        var (status, _) = await browser.Login(merchant.AdminEmail, merchant.AdminPassword);
+        Assert.True(status == HttpStatusCode.Redirect, $"admin sign-in: {(int)status}");
+        return browser;
+    }
+
+    /// <summary>Fills in and posts the login form; answers the status and the page.</summary>
+    public async Task<(HttpStatusCode Status, string Page)> Login(string email, string password)
+    {
+        var page = await Client.GetStringAsync("/admin/login");
         var token = Regex.Match(page, "name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"").Groups[1].Value;
-        using var response = await client.PostAsync("/admin/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        using var response = await Client.PostAsync("/admin/login", new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["Email"] = merchant.AdminEmail, ["Password"] = merchant.AdminPassword, ["__RequestVerificationToken"] = token,
+            ["Email"] = email, ["Password"] = password, ["__RequestVerificationToken"] = token,
         }));
-        Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"admin sign-in: {(int)response.StatusCode}");
-        return new AdminBrowser(client);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
     public void Dispose() => Client.Dispose();

@@ -100,11 +100,7 @@ public sealed class TwoInstanceTests(TwoProcessesFixture two) : IClassFixture<Tw
         return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
-    private async Task<long> Count(string sql, object? args = null)
-    {
-        await using var connection = await two.Db.OpenConnectionAsync();
-        return await connection.ExecuteScalarAsync<long>(sql, args);
-    }
+    private Task<long> Count(string sql, object? args = null) => two.Db.Scalar<long>(sql, args);
 
     private async Task<List<T>> Query<T>(string sql, object? args = null)
     {

@@ -13,11 +13,7 @@ public sealed class RedemptionTests(AppFixture app) : IClassFixture<AppFixture>
         Send(viewer.AccessToken, x => x.Post.FormData(new Dictionary<string, string> { ["voucher_code"] = code, ["access_fee_id"] = fee.ToString() })
             .ToUrl("/v2/vouchers/redeem"), status);
 
-    private async Task<int> Count(string sql, object args)
-    {
-        await using var connection = await app.Db.OpenConnectionAsync();
-        return await connection.ExecuteScalarAsync<int>(sql, args);
-    }
+    private Task<int> Count(string sql, object args) => app.Db.Scalar<int>(sql, args);
 
     [Fact]
     public async Task An_access_voucher_grants_its_own_period_without_a_card()
