@@ -69,7 +69,7 @@ public sealed class BenchData(string connectionString)
                    case when n <= @TokenHolders then @hash end, now() - (n || ' minutes')::interval, now()
             from generate_series(1, @Viewers) n
             returning id
-            """, new { MerchantId, TokenHolders, Viewers, hash = Passwords.Hash(Password) });
+            """, new { MerchantId, TokenHolders, Viewers, hash = await Passwords.Hash(Password) });
         FirstViewerId = await connection.ExecuteScalarAsync<long>("select min(id) from accounts.consumers where merchant_id = @MerchantId", new { MerchantId });
         await connection.ExecuteAsync(
             """

@@ -14,13 +14,18 @@ namespace Gatehouse.Kernel;
 /// </summary>
 public static class DataProtectionKeys
 {
-    public static IServiceCollection AddSharedDataProtection(this IServiceCollection services)
+    public static IServiceCollection AddSharedDataProtection(this IServiceCollection services, string connectionString)
     {
         services.AddDataProtection().SetApplicationName("gatehouse");
-        services.AddOptions<KeyManagementOptions>().Configure<NpgsqlDataSource>((o, db) => o.XmlRepository = new Repository(db));
+        var repository = new Repository(NpgsqlDataSource.Create(
+            new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false, Multiplexing = false }));
+        services.AddOptions<KeyManagementOptions>().Configure(o => o.XmlRepository = repository);
         return services;
     }
 
+    /// <summary>Data Protection asks for its keys synchronously, from whatever thread needs them, the socket event thread
+    /// included (Program.cs). A connection of its own, opened synchronously and never pooled, has a socket that was never
+    /// used asynchronously, so its reads block in the kernel instead of waiting for that thread.</summary>
     private sealed class Repository(NpgsqlDataSource db) : IXmlRepository
     {
         public IReadOnlyCollection<XElement> GetAllElements()

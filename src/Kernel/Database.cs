@@ -1,4 +1,6 @@
 using System.Data;
+using System.Reflection;
+using System.Runtime.CompilerServices;
 using Dapper;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -42,12 +44,29 @@ public static class Database
         return services;
     }
 
+    /// <summary>The runtime's switch for running socket completions on the socket event thread (set by Program.cs).</summary>
+    public const string InlineCompletionsVariable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+
+    /// <summary>
+    /// Moves the caller onto a thread-pool thread before synchronous database I/O (a COPY's buffered writes). With inline
+    /// socket completions, code after an awaited query may run on the socket event thread, and a synchronous read or
+    /// write there that has to wait for the socket would wait for that same thread forever.
+    /// </summary>
+    public static YieldAwaitable LeaveEventThread() => Task.Yield();
+
     private static int _configured;
 
     /// <summary>snake_case columns map to PascalCase members; times are UTC DateTimeOffsets.</summary>
     public static void ConfigureDapper()
     {
         if (Interlocked.Exchange(ref _configured, 1) == 1) return;
+        // Dapper's async queries ask for sequential access, where Npgsql reads a column that is not buffered yet with
+        // synchronous I/O: on the socket event thread (see LeaveEventThread) that can wait forever. Without it, ReadAsync
+        // buffers each whole row asynchronously. Dapper has no public setting for this, hence the reflection; a Dapper
+        // that renames it fails here, at startup.
+        var allowed = typeof(SqlMapper.Settings).GetProperty("AllowedCommandBehaviors", BindingFlags.NonPublic | BindingFlags.Static)
+                      ?? throw new InvalidOperationException("Dapper's SqlMapper.Settings.AllowedCommandBehaviors is gone");
+        allowed.SetValue(null, (CommandBehavior)allowed.GetValue(null)! & ~CommandBehavior.SequentialAccess);
         DefaultTypeMap.MatchNamesWithUnderscores = true;
         SqlMapper.RemoveTypeMap(typeof(DateTimeOffset));
         SqlMapper.RemoveTypeMap(typeof(DateTimeOffset?));

@@ -139,6 +139,7 @@ public sealed class RunBulkJobs(NpgsqlDataSource db, TimeProvider clock, ILogger
         await using (var importer = await connection.BeginBinaryImportAsync(
             "copy access.bulk_rows (job_id, line, user_id, item_id, starts_at, expires_at, raw, outcome, reason) from stdin (format binary)"))
         {
+            await Database.LeaveEventThread(); // the writes below are synchronous
             while (csv.Read())
             {
                 var fields = new string[csv.FieldCount];
@@ -146,8 +147,8 @@ public sealed class RunBulkJobs(NpgsqlDataSource db, TimeProvider clock, ILogger
                 if (fields.All(string.IsNullOrWhiteSpace)) continue;
                 count++;
                 var reason = Parse(job.Action, fields, out var userId, out var itemId, out var startsAt, out var expiresAt);
-                // Synchronous writes only copy into Npgsql's buffer (they block just when it flushes); a million awaited
-                // field writes cost more than the parsing.
+                // Synchronous writes only copy into Npgsql's buffer (they block just when it flushes), off the socket event
+                // thread (see above); a million awaited field writes cost more than the parsing.
                 importer.StartRow();
                 importer.Write(job.Id, NpgsqlDbType.Bigint);
                 importer.Write((int)csv.LineNumber, NpgsqlDbType.Integer);
@@ -159,8 +160,11 @@ public sealed class RunBulkJobs(NpgsqlDataSource db, TimeProvider clock, ILogger
                 WriteNullable(importer, reason is null ? null : "error", NpgsqlDbType.Text);
                 WriteNullable(importer, reason, NpgsqlDbType.Text);
                 if (count % ProgressEvery == 0)
+                {
                     await progress.ExecuteAsync("update access.bulk_jobs set loaded_rows = @count, total_rows = greatest(total_rows, @count), heartbeat_at = @now where id = @Id",
                         new { count, now = clock.GetUtcNow(), job.Id });
+                    await Database.LeaveEventThread();
+                }
             }
             await importer.CompleteAsync();
         }

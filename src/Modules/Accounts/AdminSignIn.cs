@@ -31,7 +31,7 @@ public static class AdminSignIn
             from accounts.admin_users a join accounts.merchants m on m.id = a.merchant_id
             where lower(a.email) = lower(@email)
             """, new { email });
-        if (!Passwords.Verify(admin.PasswordHash, password)) return (Outcome.Invalid, null);
+        if (!await Passwords.Verify(admin.PasswordHash, password)) return (Outcome.Invalid, null);
         await SignInFailures.Succeeded(connection, attempt.Id);
 
         var identity = new ClaimsIdentity(

@@ -64,7 +64,7 @@ internal static class Authenticate
         var consumer = await connection.QuerySingleOrDefaultAsync<(long Id, string? PasswordHash)>(
             "select id, password_hash from accounts.consumers where merchant_id = @merchantId and lower(email) = lower(@email)",
             new { merchantId = merchant.Id, email });
-        if (!Passwords.Verify(consumer.PasswordHash, request.Password)) throw ApiException.BadRequest("Invalid username or password");
+        if (!await Passwords.Verify(consumer.PasswordHash, request.Password)) throw ApiException.BadRequest("Invalid username or password");
         await SignInFailures.Succeeded(connection, attempt.Id);
 
         await using var transaction = await connection.BeginTransactionAsync();

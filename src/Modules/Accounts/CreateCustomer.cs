@@ -29,7 +29,7 @@ internal static class CreateCustomer
         var now = clock.GetUtcNow();
         var metadata = MetadataChange.Of(request.Metadata).Set;
         // Hashed before the transaction opens, so no row lock waits on it.
-        var passwordHash = request.Password is null ? null : Passwords.Hash(request.Password);
+        var passwordHash = request.Password is null ? null : await Passwords.Hash(request.Password);
 
         await using var connection = await db.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();

@@ -2,6 +2,7 @@ using System.Reflection;
 using Dapper;
 using Gatehouse.Kernel;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Npgsql;
 
 namespace Gatehouse.Accounts;
@@ -15,6 +16,20 @@ public static class DemoSeed
     public const string MerchantUuid = "3b9d5c4e-7f61-4a8e-9d2b-6c1e0f4a7b52";
     public const string AdminEmail = "admin@demo-media.test";
     public const string AdminPassword = "gatehouse-demo"; // its hash is in db/seed/0001_demo_merchant.sql
+
+    /// <summary>Runs the seed and prints what it returns. A seed that fails stops the app, as a failed start would.</summary>
+    public static async Task Print(IServiceProvider services, Assembly seedAssembly, string baseUrl)
+    {
+        try
+        {
+            Console.WriteLine(await Run(services, seedAssembly, baseUrl));
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"Seeding the demo merchant failed: {e}");
+            services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+        }
+    }
 
     public static async Task<string> Run(IServiceProvider services, Assembly seedAssembly, string baseUrl)
     {

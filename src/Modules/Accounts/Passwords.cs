@@ -2,7 +2,9 @@ using Microsoft.AspNetCore.Identity;
 
 namespace Gatehouse.Accounts;
 
-/// <summary>ASP.NET Core Identity's hasher (PBKDF2), for consumers and admin users alike.</summary>
+/// <summary>ASP.NET Core Identity's hasher (PBKDF2), for consumers and admin users alike. A hash costs tens of
+/// milliseconds of CPU, so it runs on the thread pool: after an awaited query the caller may be on the socket event
+/// thread (Program.cs), where it would hold up every other connection's I/O.</summary>
 public static class Passwords
 {
     private static readonly PasswordHasher<object> Hasher = new();
@@ -11,10 +13,12 @@ public static class Passwords
     public const int MinLength = 8;
     public const int MaxLength = 128;
 
-    public static string Hash(string password) => Hasher.HashPassword(User, password);
+    public static Task<string> Hash(string password) => Task.Run(() => Hasher.HashPassword(User, password));
 
     /// <summary>Verifies against a stored hash; a missing hash never verifies. Still hashes once so timing does not tell.</summary>
-    public static bool Verify(string? hash, string password)
+    public static Task<bool> Verify(string? hash, string password) => Task.Run(() => Check(hash, password));
+
+    private static bool Check(string? hash, string password)
     {
         if (hash is null)
         {

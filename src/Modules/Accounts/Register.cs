@@ -32,7 +32,7 @@ internal static class Register
         if (merchant.Id == 0) throw ApiException.Invalid("client_id", "is not a known merchant");
 
         var now = clock.GetUtcNow();
-        var passwordHash = Passwords.Hash(request.Password!);
+        var passwordHash = await Passwords.Hash(request.Password!);
         var metadata = MetadataChange.Of(request.Metadata).Set;
 
         await using var transaction = await connection.BeginTransactionAsync();

@@ -138,6 +138,7 @@ public sealed class RunReports(NpgsqlDataSource db, TimeProvider clock, ILogger<
                 {
                     for (var i = 0; i < columns.Count; i++) WriteField(csv, reader, i, columns[i].Kind);
                     await csv.EndRecordAsync();
+                    await chunks.WriteFullChunk();
                     if (++rows % ProgressEvery == 0) await Progress(claim, job.Id, rows, null);
                 }
                 await csv.FlushAsync();
@@ -210,10 +211,12 @@ public sealed class RunReports(NpgsqlDataSource db, TimeProvider clock, ILogger<
 
     private sealed class ReportGone : Exception;
 
-    /// <summary>A write-only stream that COPYs what it is given into reports.report_chunks, a ~1 MB row at a time.</summary>
+    /// <summary>A write-only stream that COPYs what it is given into reports.report_chunks, a ~1 MB row at a time.
+    /// Only its asynchronous calls write to the database: a synchronous write could wait on the socket event thread
+    /// it runs on (Program.cs), so a synchronous Write just buffers until the next asynchronous call.</summary>
     private sealed class ChunkStream(NpgsqlBinaryImporter importer, long reportId) : Stream
     {
-        private readonly byte[] _buffer = new byte[ChunkBytes];
+        private byte[] _buffer = new byte[ChunkBytes];
         private int _length;
         private int _seq;
         private long _total;
@@ -222,36 +225,33 @@ public sealed class RunReports(NpgsqlDataSource db, TimeProvider clock, ILogger<
 
         public override void Write(ReadOnlySpan<byte> data)
         {
-            while (!data.IsEmpty)
-            {
-                var n = Math.Min(data.Length, _buffer.Length - _length);
-                data[..n].CopyTo(_buffer.AsSpan(_length));
-                _length += n;
-                data = data[n..];
-                if (_length == _buffer.Length) WriteChunk();
-            }
+            if (_length + data.Length > _buffer.Length) Array.Resize(ref _buffer, Math.Max(2 * _buffer.Length, _length + data.Length));
+            data.CopyTo(_buffer.AsSpan(_length));
+            _length += data.Length;
         }
 
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
         {
             Write(data.Span);
-            return ValueTask.CompletedTask;
+            await WriteFullChunk();
         }
 
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        /// <summary>COPYs the buffer as one chunk once it holds ChunkBytes or more.</summary>
+        public async ValueTask WriteFullChunk()
         {
-            Write(buffer.AsSpan(offset, count));
-            return Task.CompletedTask;
+            if (_length >= ChunkBytes) await WriteChunk();
         }
 
-        // Synchronous: the importer buffers and writes to the socket itself; the whole run is one background job.
-        private void WriteChunk()
+        private async Task WriteChunk()
         {
             if (_length == 0) return;
-            importer.StartRow();
-            importer.Write(reportId, NpgsqlDbType.Bigint);
-            importer.Write(_seq++, NpgsqlDbType.Integer);
-            importer.Write(new ArraySegment<byte>(_buffer, 0, _length), NpgsqlDbType.Bytea);
+            await importer.StartRowAsync();
+            await importer.WriteAsync(reportId, NpgsqlDbType.Bigint);
+            await importer.WriteAsync(_seq++, NpgsqlDbType.Integer);
+            await importer.WriteAsync(new ArraySegment<byte>(_buffer, 0, _length), NpgsqlDbType.Bytea);
             _total += _length;
             _length = 0;
         }
@@ -259,7 +259,7 @@ public sealed class RunReports(NpgsqlDataSource db, TimeProvider clock, ILogger<
         /// <summary>Writes the last chunk and commits the COPY; answers the file's size.</summary>
         public async Task<long> CompleteAsync()
         {
-            WriteChunk();
+            await WriteChunk();
             await importer.CompleteAsync();
             return _total;
         }

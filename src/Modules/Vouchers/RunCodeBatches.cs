@@ -3,6 +3,7 @@ using Coravel.Invocable;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Gatehouse.Kernel;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -131,9 +132,10 @@ public sealed class RunCodeBatches(NpgsqlDataSource db, TimeProvider clock, Code
                 await Finish(connection, batch, "failed", $"The voucher was deleted; generation stopped at {generated} codes.");
                 return;
             }
-            // Synchronous writes only copy into Npgsql's buffer, which is flushed as it fills.
+            // Synchronous writes only copy into Npgsql's buffer, which is flushed as it fills: off the socket event thread.
             await using (var importer = await connection.BeginBinaryImportAsync("copy code_candidates (code) from stdin (format binary)"))
             {
+                await Database.LeaveEventThread();
                 foreach (var code in candidates)
                 {
                     importer.StartRow();

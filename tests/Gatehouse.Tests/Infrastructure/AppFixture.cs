@@ -26,8 +26,13 @@ public class AppFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         ConnectionString = await TestDatabase.CreateAsync();
-        Host = await AlbaHost.For<Program>(builder => Configure(builder, ConnectionString, Clock, Settings, ConfigureServices));
+        Host = await StartHost(builder => Configure(builder, ConnectionString, Clock, Settings, ConfigureServices));
     }
+
+    /// <summary>Starts an app host on a thread-pool thread. Starting blocks until the app is up, and the app reads the
+    /// database on the way; blocking the socket event thread an awaited query may have left the caller on (inline
+    /// completions, as the app runs) would stop those reads from ever completing.</summary>
+    public static Task<IAlbaHost> StartHost(Action<IWebHostBuilder> configure) => Task.Run(() => AlbaHost.For<Program>(configure));
 
     internal static void Configure(IWebHostBuilder builder, string connectionString, TimeProvider clock,
         IDictionary<string, string?> settings, Action<IServiceCollection>? configureServices = null)

@@ -31,7 +31,7 @@ public static class Given
             """
             insert into accounts.admin_users (merchant_id, email, full_name, password_hash, created_at)
             values (@id, @adminEmail, 'Test Admin', @hash, now())
-            """, new { id, adminEmail, hash = Passwords.Hash(Password) });
+            """, new { id, adminEmail, hash = await Passwords.Hash(Password) });
         return new TestMerchant(id, uuid, secret, adminEmail, Password);
     }
 

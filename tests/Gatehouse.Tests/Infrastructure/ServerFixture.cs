@@ -27,7 +27,7 @@ public class ServerFixture : IAsyncLifetime
         ConnectionString = await TestDatabase.CreateAsync();
         _factory = new Factory(ConnectionString, Clock);
         _factory.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
-        _factory.StartServer();
+        await Task.Run(_factory.StartServer); // it blocks: off the socket event thread (AppFixture.StartHost)
         BaseUrl = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!
             .Addresses.First().TrimEnd('/');
     }

@@ -39,7 +39,8 @@ public static class TestDatabase
             if (!_templateReady)
             {
                 await DropLeftovers();
-                Migrations.Run(For(TemplateName), typeof(Program).Assembly, NullLogger.Instance);
+                // Synchronous I/O: off the socket event thread the awaits above may have left this on.
+                await Task.Run(() => Migrations.Run(For(TemplateName), typeof(Program).Assembly, NullLogger.Instance));
                 NpgsqlConnection.ClearAllPools();
                 _templateReady = true;
             }

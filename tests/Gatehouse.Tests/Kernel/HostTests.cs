@@ -82,7 +82,7 @@ public sealed class HostTests(AppFixture app) : IClassFixture<AppFixture>
     public async Task An_admin_signed_in_on_one_instance_is_signed_in_on_another()
     {
         var merchant = await Given.Merchant(app.Db);
-        await using var second = await AlbaHost.For<Program>(b =>
+        await using var second = await AppFixture.StartHost(b =>
             AppFixture.Configure(b, app.ConnectionString, app.Clock, new Dictionary<string, string?>()));
 
         // Sign in on the first instance through the login form, antiforgery token included.
@@ -117,7 +117,7 @@ public sealed class HostTests(AppFixture app) : IClassFixture<AppFixture>
     {
         var merchant = await Given.Merchant(app.Db);
         var viewer = await Given.Consumer(app.Host, merchant);
-        await using var second = await AlbaHost.For<Program>(b =>
+        await using var second = await AppFixture.StartHost(b =>
             AppFixture.Configure(b, app.ConnectionString, app.Clock, new Dictionary<string, string?>()));
         // The second instance has seen the session open (and remembers it) ...
         await second.Scenario(x => { x.Get.Url("/accounts"); x.WithBearerToken(viewer.AccessToken); });
@@ -141,7 +141,7 @@ public sealed class HostTests(AppFixture app) : IClassFixture<AppFixture>
         // stopped answering until the pool grew (18 s here, longer under wrk).
         var merchant = await Given.Merchant(app.Db);
         var viewer = await Given.Consumer(app.Host, merchant);
-        await using var cold = await AlbaHost.For<Program>(b =>
+        await using var cold = await AppFixture.StartHost(b =>
             AppFixture.Configure(b, app.ConnectionString, app.Clock, new Dictionary<string, string?>()));
         using var client = cold.Server.CreateClient();
         client.Timeout = TimeSpan.FromSeconds(30);
@@ -163,6 +163,29 @@ public sealed class HostTests(AppFixture app) : IClassFixture<AppFixture>
             app.Host.Services.GetRequiredService<Gatehouse.Accounts.ActiveSessions>(), merchant.Id);
         await app.Host.Scenario(x => { x.Get.Url("/accounts"); x.WithBearerToken(token); x.StatusCodeShouldBe(401); });
         await app.Host.Scenario(x => { x.Get.Url("/accounts"); x.WithBearerToken(viewer.AccessToken); }); // viewers are not affected
+    }
+
+    [Fact]
+    public void Socket_completions_run_inline_here_as_in_the_app()
+    {
+        // The suite is the net for code that blocks on I/O on the socket event thread: it must run in the app's mode.
+        var engine = typeof(System.Net.Sockets.Socket).Assembly.GetType("System.Net.Sockets.SocketAsyncEngine")!;
+        var inline = engine.GetField("InlineSocketCompletionsEnabled", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!;
+        Assert.True((bool)inline.GetValue(null)!, "run the tests with ./gatehouse test (it sets DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1)");
+    }
+
+    [Fact]
+    public async Task Dapper_reads_whole_rows_asynchronously()
+    {
+        Gatehouse.Kernel.Database.ConfigureDapper();
+        var allowed = (System.Data.CommandBehavior)typeof(Dapper.SqlMapper.Settings)
+            .GetProperty("AllowedCommandBehaviors", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.GetValue(null)!;
+        Assert.False(allowed.HasFlag(System.Data.CommandBehavior.SequentialAccess));
+        // A row far larger than Npgsql's 8 KB buffer, read through Dapper after an awaited query, as the bulk job reads its file.
+        await using var connection = await app.Db.OpenConnectionAsync();
+        var rows = await Dapper.SqlMapper.QueryAsync<(long Id, byte[] File)>(connection,
+            "select n::bigint as id, decode(repeat('ab', 4 << 20), 'hex') as file from generate_series(1, 3) n");
+        Assert.All(rows, r => Assert.Equal(4 << 20, r.File.Length));
     }
 
     private static string Cookies(HttpResponseMessage response) =>

@@ -273,7 +273,7 @@ public sealed class SubscriptionTests(PaymentsFixture app) : IClassFixture<Payme
             var viewer = await Given.Consumer(app.Host, shop.Shop.Merchant);
             ids.Add((await shop.Pay(app, PaymentShop.CardForm(fee), path: "/subscriptions", token: viewer.AccessToken)).GetProperty("subscription_id").GetInt64());
         }
-        await using var second = await AlbaHost.For<Program>(b => AppFixture.Configure(b, app.ConnectionString, app.Clock,
+        await using var second = await AppFixture.StartHost(b => AppFixture.Configure(b, app.ConnectionString, app.Clock,
             new Dictionary<string, string?> { ["Payments:GatewayTimeoutSeconds"] = "1" }));
         app.Clock.SetUtcNow((await NextRebill(ids[^1])).AddMinutes(1));
 

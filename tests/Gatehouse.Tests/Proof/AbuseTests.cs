@@ -152,7 +152,7 @@ public sealed class AbuseTests(AppFixture app) : IClassFixture<AppFixture>
         await shop.CreateVoucher(app, new() { ["discount"] = "100", ["code"] = "REAL-FREE" });
         var viewer = await Given.Consumer(app.Host, shop.Merchant);
         var rusher = await Given.Consumer(app.Host, shop.Merchant);
-        await using var second = await AlbaHost.For<Program>(b => AppFixture.Configure(b, app.ConnectionString, app.Clock, new Dictionary<string, string?>()));
+        await using var second = await AppFixture.StartHost(b => AppFixture.Configure(b, app.ConnectionString, app.Clock, new Dictionary<string, string?>()));
 
         await WrongCodes(app.Host, shop, viewer, "198.51.100.20", 5);
         await WrongCodes(second, shop, viewer, "198.51.100.21", 5);
@@ -175,7 +175,7 @@ public sealed class AbuseTests(AppFixture app) : IClassFixture<AppFixture>
         var merchant = await Given.Merchant(app.Db);
         var viewer = await Given.Consumer(app.Host, merchant);
         var rushed = await Given.Consumer(app.Host, merchant);
-        await using var second = await AlbaHost.For<Program>(b => AppFixture.Configure(b, app.ConnectionString, app.Clock, new Dictionary<string, string?>()));
+        await using var second = await AppFixture.StartHost(b => AppFixture.Configure(b, app.ConnectionString, app.Clock, new Dictionary<string, string?>()));
 
         for (var i = 0; i < 10; i++) await SignIn(i % 2 == 0 ? app.Host : second, merchant, viewer.Email, "wrong-password", 400);
         var locked = await SignIn(app.Host, merchant, viewer.Email, "wrong-password", 429);
@@ -253,7 +253,7 @@ public sealed class SignInAddressFailureTests(AddressFailuresFixture app) : ICla
         var merchant = await Given.Merchant(app.Db);
         var viewers = new List<TestConsumer>();
         for (var i = 0; i < 6; i++) viewers.Add(await Given.Consumer(app.Host, merchant));
-        await using var second = await AlbaHost.For<Program>(b => AppFixture.Configure(b, app.ConnectionString, app.Clock,
+        await using var second = await AppFixture.StartHost(b => AppFixture.Configure(b, app.ConnectionString, app.Clock,
             new Dictionary<string, string?> { ["RateLimits:SignInPerMinute"] = "0", ["RateLimits:SignInFailuresPerAddress"] = "5" }));
 
         // One wrong password on each of five accounts, through both instances: no account is locked, the address is.

@@ -34,8 +34,8 @@ public sealed class TwoInstanceScheduleTests : IAsyncLifetime
     {
         var merchant = await Given.Merchant(_db);
         await using var db = await _db.OpenConnectionAsync();
-        await using var first = await AlbaHost.For<Program>(b => AppFixture.Configure(b, _connectionString, TimeProvider.System, new Dictionary<string, string?>()));
-        await using var second = await AlbaHost.For<Program>(b => AppFixture.Configure(b, _connectionString, TimeProvider.System, new Dictionary<string, string?>()));
+        await using var first = await AppFixture.StartHost(b => AppFixture.Configure(b, _connectionString, TimeProvider.System, new Dictionary<string, string?>()));
+        await using var second = await AppFixture.StartHost(b => AppFixture.Configure(b, _connectionString, TimeProvider.System, new Dictionary<string, string?>()));
         var token = await Given.MerchantToken(first, merchant);
 
         // All due a few seconds from now, on both instances' next ticks (every 10 s, not in step with each other).

@@ -215,7 +215,7 @@ public sealed class RedemptionTests(AppFixture app) : IClassFixture<AppFixture>
         var viewers = new List<TestConsumer>();
         for (var i = 0; i < 10; i++) viewers.Add(await Given.Consumer(app.Host, shop.Merchant));
         var voucher = await shop.CreateVoucher(app, new() { ["discount"] = "100", ["code"] = "TWO-HOSTS", ["usage_limit"] = "50" });
-        await using var second = await AlbaHost.For<Program>(b =>
+        await using var second = await AppFixture.StartHost(b =>
             AppFixture.Configure(b, app.ConnectionString, app.Clock, new Dictionary<string, string?>()));
 
         var both = await Task.WhenAll(Rush(app.Host, shop, viewers, "TWO-HOSTS", 250), Rush(second, shop, viewers, "TWO-HOSTS", 250));

@@ -47,7 +47,7 @@ public sealed class CrashTests : IAsyncLifetime
         const int count = 40;
         long endpointId;
         long[] outboxIds;
-        await using (var host = await AlbaHost.For<Program>(b => AppFixture.Configure(b, _connectionString, TimeProvider.System, settings)))
+        await using (var host = await AppFixture.StartHost(b => AppFixture.Configure(b, _connectionString, TimeProvider.System, settings)))
         {
             var token = await Given.MerchantToken(host, merchant);
             var created = await host.Scenario(x =>
@@ -73,7 +73,7 @@ public sealed class CrashTests : IAsyncLifetime
 
         // The next instance sends the rest straight away, each once.
         receiver.Delay = _ => TimeSpan.Zero;
-        await using (await AlbaHost.For<Program>(b => AppFixture.Configure(b, _connectionString, TimeProvider.System, settings)))
+        await using (await AppFixture.StartHost(b => AppFixture.Configure(b, _connectionString, TimeProvider.System, settings)))
             await WaitForCount(_db, "select count(*) from webhooks.messages where endpoint_id = @endpointId and status = 'delivered'", new { endpointId }, count,
                 seconds: 60);
         Assert.Equal(outboxIds.Select(id => $"msg_{id}").Order(), receiver.Requests.Select(r => r.WebhookId).Order());
@@ -119,7 +119,7 @@ public sealed class CrashTests : IAsyncLifetime
 
         // Another instance (in memory, the real clock) takes the claims back when their lease ends and delivers the rest.
         receiver.Delay = _ => TimeSpan.Zero;
-        await using (var host = await AlbaHost.For<Program>(b => AppFixture.Configure(b, _connectionString, TimeProvider.System,
+        await using (var host = await AppFixture.StartHost(b => AppFixture.Configure(b, _connectionString, TimeProvider.System,
                          Settings.ToDictionary(s => s.Key, s => (string?)s.Value))))
         {
             await WaitForCount(_db, "select count(*) from webhooks.messages where endpoint_id = @endpointId and status = 'delivered'", new { endpointId }, count,

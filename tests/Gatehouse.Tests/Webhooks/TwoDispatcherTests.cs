@@ -25,8 +25,8 @@ public sealed class TwoDispatcherTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _connectionString = await TestDatabase.CreateAsync();
-        _first = await AlbaHost.For<Program>(b => AppFixture.Configure(b, _connectionString, TimeProvider.System, Settings));
-        _second = await AlbaHost.For<Program>(b => AppFixture.Configure(b, _connectionString, TimeProvider.System, Settings));
+        _first = await AppFixture.StartHost(b => AppFixture.Configure(b, _connectionString, TimeProvider.System, Settings));
+        _second = await AppFixture.StartHost(b => AppFixture.Configure(b, _connectionString, TimeProvider.System, Settings));
         _db = NpgsqlDataSource.Create(_connectionString);
     }
 
