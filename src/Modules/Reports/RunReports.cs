@@ -138,7 +138,7 @@ public sealed class RunReports(NpgsqlDataSource db, TimeProvider clock, ILogger<
                 {
                     for (var i = 0; i < columns.Count; i++) WriteField(csv, reader, i, columns[i].Kind);
                     await csv.EndRecordAsync();
-                    await chunks.WriteFullChunk();
+                    await chunks.WriteFullChunks();
                     if (++rows % ProgressEvery == 0) await Progress(claim, job.Id, rows, null);
                 }
                 await csv.FlushAsync();
@@ -196,7 +196,10 @@ public sealed class RunReports(NpgsqlDataSource db, TimeProvider clock, ILogger<
         await using var explain = query.Clone();
         explain.Connection = connection;
         explain.CommandText = "explain (format json) " + query.CommandText;
-        using var plan = JsonDocument.Parse((string)(await explain.ExecuteScalarAsync())!);
+        // A reader, not ExecuteScalar: Npgsql's scalar reads a long value with synchronous I/O (see Database.LeaveEventThread).
+        await using var reader = await explain.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        using var plan = JsonDocument.Parse(reader.GetString(0));
         return (long)plan.RootElement[0].GetProperty("Plan").GetProperty("Plan Rows").GetDouble();
     }
 
@@ -233,33 +236,37 @@ public sealed class RunReports(NpgsqlDataSource db, TimeProvider clock, ILogger<
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
         {
             Write(data.Span);
-            await WriteFullChunk();
+            await WriteFullChunks();
         }
 
         public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
             WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-        /// <summary>COPYs the buffer as one chunk once it holds ChunkBytes or more.</summary>
-        public async ValueTask WriteFullChunk()
+        /// <summary>COPYs each whole chunk of ChunkBytes the buffer holds; what is left over moves to its start.</summary>
+        public async ValueTask WriteFullChunks()
         {
-            if (_length >= ChunkBytes) await WriteChunk();
+            if (_length < ChunkBytes) return;
+            var written = 0;
+            for (; _length - written >= ChunkBytes; written += ChunkBytes) await WriteChunk(written, ChunkBytes);
+            _buffer.AsSpan(written, _length - written).CopyTo(_buffer);
+            _length -= written;
         }
 
-        private async Task WriteChunk()
+        private async Task WriteChunk(int offset, int count)
         {
-            if (_length == 0) return;
             await importer.StartRowAsync();
             await importer.WriteAsync(reportId, NpgsqlDbType.Bigint);
             await importer.WriteAsync(_seq++, NpgsqlDbType.Integer);
-            await importer.WriteAsync(new ArraySegment<byte>(_buffer, 0, _length), NpgsqlDbType.Bytea);
-            _total += _length;
-            _length = 0;
+            await importer.WriteAsync(new ArraySegment<byte>(_buffer, offset, count), NpgsqlDbType.Bytea);
+            _total += count;
         }
 
         /// <summary>Writes the last chunk and commits the COPY; answers the file's size.</summary>
         public async Task<long> CompleteAsync()
         {
-            await WriteChunk();
+            await WriteFullChunks();
+            if (_length > 0) await WriteChunk(0, _length);
+            _length = 0;
             await importer.CompleteAsync();
             return _total;
         }

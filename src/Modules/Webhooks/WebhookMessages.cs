@@ -54,7 +54,8 @@ public static class WebhookMessages
     {
         var message = await connection.QuerySingleOrDefaultAsync<MessageView>($"{Select} where m.id = @id and m.merchant_id = @merchantId", new { id, merchantId });
         if (message is null) return null;
-        var payload = await connection.ExecuteScalarAsync<string>(
+        // Not ExecuteScalar: Npgsql's scalar reads a long value with synchronous I/O (see Database.LeaveEventThread).
+        var payload = await connection.QuerySingleAsync<string>(
             "select o.payload::text from kernel.outbox o join webhooks.messages m on m.outbox_id = o.id where m.id = @id", new { id });
         var attempts = await connection.QueryAsync<AttemptView>(
             "select attempt, at, status_code, latency_ms, response_excerpt, error from webhooks.attempts where message_id = @id order by id", new { id });

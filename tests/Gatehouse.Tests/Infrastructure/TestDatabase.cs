@@ -109,10 +109,11 @@ public static class TestDatabase
 
 public static class DataSourceQueries
 {
-    /// <summary>One value from a query (a count, mostly), on a connection of its own.</summary>
+    /// <summary>One value from a query (a count, mostly), on a connection of its own. Not ExecuteScalar: Npgsql reads a
+    /// long scalar synchronously, which can wait forever on the socket event thread (Database.LeaveEventThread).</summary>
     public static async Task<T> Scalar<T>(this NpgsqlDataSource db, string sql, object? args = null)
     {
         await using var connection = await db.OpenConnectionAsync();
-        return (await connection.ExecuteScalarAsync<T>(sql, args))!;
+        return (await connection.QueryFirstOrDefaultAsync<T>(sql, args))!;
     }
 }

@@ -18,7 +18,7 @@ public sealed class SubscriptionTests(PaymentsFixture app) : IClassFixture<Payme
     private async Task<T> Scalar<T>(string sql, object args)
     {
         await using var connection = await app.Db.OpenConnectionAsync();
-        return (await connection.ExecuteScalarAsync<T>(sql, args))!;
+        return (await connection.QueryFirstOrDefaultAsync<T>(sql, args))!;
     }
 
     /// <summary>Runs the rebill job as the scheduler would, and waits for any run the host's own scheduler started to settle.</summary>

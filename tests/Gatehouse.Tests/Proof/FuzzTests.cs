@@ -316,7 +316,7 @@ public sealed class FuzzTests(AppFixture app, ITestOutputHelper output) : IClass
         try
         {
             await using var connection = await app.Db.OpenConnectionAsync();
-            return await connection.ExecuteScalarAsync<string[]>(FingerprintSql) ?? [];
+            return await connection.QueryFirstOrDefaultAsync<string[]>(FingerprintSql) ?? [];
         }
         finally
         {

@@ -388,7 +388,7 @@ public sealed class TenantWorld
         queries["reports.report_chunks"] = "select * from reports.report_chunks where report_id in (select id from reports.reports where merchant_id = @merchantId)";
         var snapshot = new SortedDictionary<string, string>();
         foreach (var (table, query) in queries)
-            snapshot[table] = await connection.ExecuteScalarAsync<string>(
+            snapshot[table] = await connection.QueryFirstOrDefaultAsync<string>(
                 $"select coalesce(json_agg(r order by r::text), '[]')::text from ({query}) r", new { merchantId }) ?? "[]";
         return snapshot;
     }

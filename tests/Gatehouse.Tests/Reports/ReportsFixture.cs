@@ -100,7 +100,7 @@ internal static class ReportKit
     public static async Task<T> Scalar<T>(AppFixture app, string sql, object? args = null)
     {
         await using var connection = await app.Db.OpenConnectionAsync();
-        return (await connection.ExecuteScalarAsync<T>(sql, args))!;
+        return (await connection.QueryFirstOrDefaultAsync<T>(sql, args))!;
     }
 
     public static async Task<List<T>> Query<T>(AppFixture app, string sql, object? args = null)

@@ -52,7 +52,7 @@ internal static class WebhookKit
     public static async Task<T> Scalar<T>(NpgsqlDataSource db, string sql, object? args = null)
     {
         await using var connection = await db.OpenConnectionAsync();
-        return (await connection.ExecuteScalarAsync<T>(sql, args))!;
+        return (await connection.QueryFirstOrDefaultAsync<T>(sql, args))!;
     }
 
     public static async Task<List<T>> Query<T>(NpgsqlDataSource db, string sql, object? args = null)
