@@ -15,11 +15,7 @@ namespace Gatehouse.Tests.Payments;
 /// </summary>
 public sealed class SubscriptionTests(PaymentsFixture app) : IClassFixture<PaymentsFixture>
 {
-    private async Task<T> Scalar<T>(string sql, object args)
-    {
-        await using var connection = await app.Db.OpenConnectionAsync();
-        return (await connection.QueryFirstOrDefaultAsync<T>(sql, args))!;
-    }
+    private Task<T> Scalar<T>(string sql, object args) => app.Db.Scalar<T>(sql, args);
 
     /// <summary>Runs the rebill job as the scheduler would, and waits for any run the host's own scheduler started to settle.</summary>
     private async Task Rebill()

@@ -97,11 +97,7 @@ internal static class ReportKit
         return node.ToJsonString();
     }
 
-    public static async Task<T> Scalar<T>(AppFixture app, string sql, object? args = null)
-    {
-        await using var connection = await app.Db.OpenConnectionAsync();
-        return (await connection.QueryFirstOrDefaultAsync<T>(sql, args))!;
-    }
+    public static Task<T> Scalar<T>(AppFixture app, string sql, object? args = null) => app.Db.Scalar<T>(sql, args);
 
     public static async Task<List<T>> Query<T>(AppFixture app, string sql, object? args = null)
     {

@@ -49,11 +49,7 @@ internal static class WebhookKit
     /// <summary>One dispatcher round now (the pump does the same every second).</summary>
     public static Task Dispatch(AppFixture app) => app.Host.Services.GetRequiredService<WebhookDispatcher>().RunOnce();
 
-    public static async Task<T> Scalar<T>(NpgsqlDataSource db, string sql, object? args = null)
-    {
-        await using var connection = await db.OpenConnectionAsync();
-        return (await connection.QueryFirstOrDefaultAsync<T>(sql, args))!;
-    }
+    public static Task<T> Scalar<T>(NpgsqlDataSource db, string sql, object? args = null) => db.Scalar<T>(sql, args);
 
     public static async Task<List<T>> Query<T>(NpgsqlDataSource db, string sql, object? args = null)
     {
