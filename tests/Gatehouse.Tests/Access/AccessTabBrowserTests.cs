@@ -95,7 +95,7 @@ public sealed class AccessTabBrowserTests(BrowserFixture fixture) : IClassFixtur
         await box.FillAsync(text);
         await box.PressAsync("Enter");
         // Wait for the results page itself: the old page may show the same count.
-        await page.WaitForURLAsync(url =>
+        await page.WaitForUrl(url =>
         {
             var query = HttpUtility.ParseQueryString(new Uri(url).Query);
             return query["filter"] == filterKey && query["q"] == text;

@@ -85,7 +85,7 @@ public sealed class AudienceBrowserTests(BrowserFixture fixture) : IClassFixture
         await box.FillAsync(text);
         await box.PressAsync("Enter");
         // The results page has this search in its URL; waiting for it keeps the next step off the page being left.
-        await page.WaitForURLAsync(url => HttpUtility.ParseQueryString(new Uri(url).Query)["q"] == text);
+        await page.WaitForUrl(url => HttpUtility.ParseQueryString(new Uri(url).Query)["q"] == text);
     }
 
     private static ILocator Rows(IPage page, string table) =>

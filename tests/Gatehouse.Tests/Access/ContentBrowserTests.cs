@@ -134,11 +134,11 @@ public sealed class ContentBrowserTests(BrowserFixture fixture) : IClassFixture<
         var search = page.GetByRole(AriaRole.Search, new() { Name = "Search assets" });
         await search.GetByLabel("Title").FillAsync("match of");
         await search.GetByRole(AriaRole.Button, new() { Name = "Search" }).ClickAsync();
-        await page.WaitForURLAsync(url => Query(url, "search") == "match of");
+        await page.WaitForUrl(url => Query(url, "search") == "match of");
         await Expect(page.GetByTestId("asset-count")).ToHaveTextAsync("1 asset");
         await search.GetByLabel("Type").SelectOptionAsync("html");
         await search.GetByRole(AriaRole.Button, new() { Name = "Search" }).ClickAsync();
-        await page.WaitForURLAsync(url => Query(url, "type") == "html");
+        await page.WaitForUrl(url => Query(url, "type") == "html");
         await Expect(page.GetByTestId("asset-count")).ToHaveTextAsync("0 assets");
         await Expect(page.GetByText("No assets match.")).ToBeVisibleAsync();
 

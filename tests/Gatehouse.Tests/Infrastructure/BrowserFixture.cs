@@ -41,7 +41,7 @@ public class BrowserFixture : ServerFixture
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         // Signing in hashes the password (deliberately slow): with other suites on the 2 cores it once took over 30 s.
         // A refusal shows on the login page: fail with its words rather than wait out the timeout.
-        var signedIn = page.WaitForURLAsync("**/admin", new() { Timeout = 90_000 });
+        var signedIn = page.WaitForUrl(url => new Uri(url).AbsolutePath == "/admin", 90_000);
         var refused = page.Locator(".flash.error").WaitForAsync(new() { Timeout = 90_000 });
         if (await Task.WhenAny(signedIn, refused) == refused && refused.IsCompletedSuccessfully)
             throw new InvalidOperationException($"Sign-in refused at {page.Url}: {await page.Locator(".flash.error").InnerTextAsync()}");

@@ -148,7 +148,7 @@ public sealed class TransactionsBrowserTests(BrowserFixture fixture) : IClassFix
         await page.GetByRole(AriaRole.Search, new() { Name = form }).GetByRole(AriaRole.Button, new() { Name = "Search" }).ClickAsync();
         try
         {
-            await page.WaitForURLAsync(url =>
+            await page.WaitForUrl(url =>
             {
                 var query = HttpUtility.ParseQueryString(new Uri(url).Query);
                 return expected.All(e => query[e.Key] == e.Value);
@@ -347,7 +347,7 @@ public sealed class TransactionsBrowserTests(BrowserFixture fixture) : IClassFix
         await Expect(pager).ToContainTextAsync("Page 1 of 2");
 
         await pager.GetByRole(AriaRole.Link, new() { Name = "Next" }).ClickAsync();
-        await page.WaitForURLAsync(url => HttpUtility.ParseQueryString(new Uri(url).Query)["page"] == "2");
+        await page.WaitForUrl(url => HttpUtility.ParseQueryString(new Uri(url).Query)["page"] == "2");
         await Expect(pager).ToContainTextAsync("Page 2 of 2");
         await Expect(page.GetByRole(AriaRole.Searchbox, new() { Name = "Search" })).ToHaveValueAsync("ana@mail.test");
         // The two oldest of Ana's, and none of Ben's.

@@ -164,13 +164,13 @@ public sealed class VouchersBrowserTests(BrowserFixture fixture) : IClassFixture
         await search.GetByLabel("Search by").SelectOptionAsync("code");
         await search.GetByLabel("Search", new() { Exact = true }).FillAsync(code.ToLowerInvariant());
         await Click(search, "Search");
-        await page.WaitForURLAsync(url => HttpUtility.ParseQueryString(new Uri(url).Query)["q"] == code.ToLowerInvariant());
+        await page.WaitForUrl(url => HttpUtility.ParseQueryString(new Uri(url).Query)["q"] == code.ToLowerInvariant());
         await Expect(page.GetByTestId("voucher-count")).ToHaveTextAsync("1 voucher");
         await Expect(Rows(page, "Vouchers")).ToContainTextAsync("Spring sale");
         await search.GetByLabel("Search by").SelectOptionAsync("name");
         await search.GetByLabel("Search", new() { Exact = true }).FillAsync("autumn");
         await Click(search, "Search");
-        await page.WaitForURLAsync(url => HttpUtility.ParseQueryString(new Uri(url).Query)["q"] == "autumn");
+        await page.WaitForUrl(url => HttpUtility.ParseQueryString(new Uri(url).Query)["q"] == "autumn");
         await Expect(page.GetByTestId("voucher-count")).ToHaveTextAsync("0 vouchers");
         await Expect(page.GetByText("No vouchers match.")).ToBeVisibleAsync();
     }

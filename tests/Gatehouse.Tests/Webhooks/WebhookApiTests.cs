@@ -120,6 +120,8 @@ public sealed class WebhookApiTests(AppFixture app) : IClassFixture<AppFixture>
         var viewer = await Given.Consumer(app.Host, shop.Merchant);
         await Grant(app, shop, viewer.Id);
         await receiver.WaitFor(r => r.Count == 2);
+        // The receiver has its requests before the dispatcher records them: wait for the record, then read the log.
+        await WaitForCount(app.Db, "select count(*) from webhooks.messages where merchant_id = @merchantId and status = 'delivered'", new { merchantId = shop.Merchant.Id }, 2);
 
         var all = await Send(app, shop.Token, x => x.Get.Url("/v2/webhooks/messages"));
         Assert.Equal(2, all.GetProperty("total").GetInt32());
