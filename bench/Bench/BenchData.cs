@@ -42,7 +42,8 @@ public sealed class BenchData(string connectionString)
     /// <summary>
     /// Brings the database to rest before a scenario: every table vacuumed and analyzed, every dirty page written. A
     /// scenario then measures itself, not autovacuum and the checkpoint catching up with the previous one's writes (a
-    /// million passes seeded, 100,000 granted, 100,000 codes), which on 2 cores cut the webhook throughput to 918/s (3,208/s at rest) and pushed the access check's p99 to 12-18 ms.
+    /// million passes seeded, 100,000 granted, 100,000 codes), which on 2 cores cut the webhook throughput to 918/s
+    /// (3,208/s at rest) and pushed the access check's p99 to 12-18 ms.
     /// </summary>
     public async Task Settle()
     {
